@@ -1,0 +1,13 @@
+"""Django app config: adding ``ion_oauth`` to INSTALLED_APPS registers its system checks."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class IonOauthConfig(AppConfig):
+    name = "ion_oauth"
+    verbose_name = "Ion OAuth"
+
+    def ready(self) -> None:
+        from ion_oauth import checks  # noqa: F401 - registers the checks

@@ -1,0 +1,101 @@
+"""Checks on the JSON Ion sends: token responses and ``/api/profile``.
+
+Pure functions: they take the decoded JSON and return it checked, or raise
+:class:`~ion_oauth.exceptions.IonResponseError` naming the field that is wrong, so nothing
+half-checked reaches the pipeline and no user is created from a broken profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ion_oauth.exceptions import IonResponseError
+
+if TYPE_CHECKING:
+    from social_core.backends.base import BaseAuth
+
+_STR = (str,)
+_OPTIONAL_STR = (str, type(None))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fail(backend: BaseAuth[object] | None, what: str, field: str, stage: str) -> IonResponseError:
+    return IonResponseError(
+        backend,
+        f"Ion's {what} response has a missing or invalid '{field}' field. "
+        "Please try again later or tell the site's administrator.",
+        code="missing_claim",
+        stage=stage,
+    )
+
+
+def parse_token(
+    data: Mapping[str, Any], *, backend: BaseAuth[object] | None = None, stage: str = "token_exchange"
+) -> dict[str, Any]:
+    """Check a token response (code exchange or refresh) and return it as a dict."""
+    token = data.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise _fail(backend, "token", "access_token", stage)
+    token_type = data.get("token_type", "Bearer")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise _fail(backend, "token", "token_type", stage)
+    expires_in = data.get("expires_in")
+    if expires_in is not None and (not _is_int(expires_in) or expires_in <= 0):
+        raise _fail(backend, "token", "expires_in", stage)
+    for field in ("refresh_token", "scope"):
+        if not isinstance(data.get(field, ""), str):
+            raise _fail(backend, "token", field, stage)
+    return dict(data)
+
+
+_PROFILE_FIELDS: dict[str, tuple[type, ...]] = {
+    "ion_username": _STR,
+    "first_name": _OPTIONAL_STR,
+    "last_name": _OPTIONAL_STR,
+    "full_name": _OPTIONAL_STR,
+    "display_name": _OPTIONAL_STR,
+    "tj_email": _OPTIONAL_STR,
+    "user_type": _OPTIONAL_STR,
+    "picture": _OPTIONAL_STR,
+    "is_student": (bool,),
+    "is_teacher": (bool,),
+    "is_eighth_admin": (bool,),
+}
+_REQUIRED = ("id", "ion_username", "is_student", "is_teacher", "is_eighth_admin")
+
+
+def parse_profile(
+    data: Mapping[str, Any], *, backend: BaseAuth[object] | None = None, stage: str = "user_info"
+) -> dict[str, Any]:
+    """Check an ``/api/profile`` body; fields the site relies on must have Ion's types."""
+    for field in _REQUIRED:
+        if field not in data:
+            raise _fail(backend, "profile", field, stage)
+    if not _is_int(data["id"]) or data["id"] <= 0:
+        raise _fail(backend, "profile", "id", stage)
+    if not isinstance(data["ion_username"], str) or not data["ion_username"].strip():
+        raise _fail(backend, "profile", "ion_username", stage)
+    for field, types in _PROFILE_FIELDS.items():
+        if field in data and not isinstance(data[field], types):
+            raise _fail(backend, "profile", field, stage)
+    year = data.get("graduation_year")
+    if year is not None and not _is_int(year):
+        raise _fail(backend, "profile", "graduation_year", stage)
+    grade = data.get("grade")
+    if grade is not None and not (
+        isinstance(grade, Mapping)
+        and (grade.get("number") is None or _is_int(grade.get("number")))
+        and isinstance(grade.get("name"), _OPTIONAL_STR)
+    ):
+        raise _fail(backend, "profile", "grade", stage)
+    return dict(data)
+
+
+def roles_of(profile: Mapping[str, Any]) -> set[str]:
+    """The roles (``student``, ``teacher``, ``eighth_admin``) an Ion profile carries."""
+    flags = {"student": "is_student", "teacher": "is_teacher", "eighth_admin": "is_eighth_admin"}
+    return {role for role, flag in flags.items() if profile.get(flag) is True}

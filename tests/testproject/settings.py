@@ -1,0 +1,87 @@
+"""A minimal Django site wired the way the README says, for the unit tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "tests-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+USE_TZ = True
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "social_django",
+    "ion_oauth",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "social_django.middleware.SocialAuthExceptionMiddleware",
+]
+
+ROOT_URLCONF = "testproject.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# ION_TEST_DATABASE_URL-style switch: the PostgreSQL tests set these variables.
+if os.environ.get("ION_TEST_PG_HOST"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ["ION_TEST_PG_HOST"],
+            "PORT": os.environ.get("ION_TEST_PG_PORT", "5432"),
+            "NAME": os.environ.get("ION_TEST_PG_NAME", "ion_oauth"),
+            "USER": os.environ.get("ION_TEST_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("ION_TEST_PG_PASSWORD", ""),
+        }
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+AUTHENTICATION_BACKENDS = [
+    "ion_oauth.oauth.IonOauth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SOCIAL_AUTH_ION_KEY = "test-client-id"
+SOCIAL_AUTH_ION_SECRET = "test-client-secret"  # noqa: S105
+SOCIAL_AUTH_ION_BASE_URL = "https://ion.example.test"
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+SOCIAL_AUTH_PIPELINE = [
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "ion_oauth.pipeline.sync_profile",
+    "ion_oauth.pipeline.sync_roles",
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGIN_ERROR_URL = "/login-error/"
+
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
