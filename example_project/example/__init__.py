@@ -1,0 +1,1 @@
+"""A small Django site that lets people "Log in with Ion"; the README's setup, runnable."""

@@ -1,0 +1,102 @@
+"""Settings of the example site: everything "Log in with Ion" needs, and little else.
+
+Out of the box it talks to the local Ion sandbox (``python -m ion_oauth.sandbox``); point
+it at another Ion with the environment variables ``ION_BASE_URL``, ``ION_CLIENT_ID`` and
+``ION_CLIENT_SECRET``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A local demo: never deploy these two lines.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret")
+DEBUG = True
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "social_django",
+    "ion_oauth",
+    "example",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Turns a failed login (Cancel on Ion, a wrong secret...) into a message shown
+    # on LOGIN_ERROR_URL instead of a server error.
+    "social_django.middleware.SocialAuthExceptionMiddleware",
+]
+
+ROOT_URLCONF = "example.urls"
+WSGI_APPLICATION = "example.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("EXAMPLE_DATABASE", BASE_DIR / "db.sqlite3"),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+
+# Cookies ignore ports: a development Ion on this same host (127.0.0.1:8080) that uses
+# Django's default cookie names would overwrite this site's session in the middle of a
+# login ("session unavailable"). Names of our own keep the two apart.
+SESSION_COOKIE_NAME = "example_sessionid"
+CSRF_COOKIE_NAME = "example_csrftoken"
+
+# -- Log in with Ion ---------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "ion_oauth.oauth.IonOauth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SOCIAL_AUTH_ION_KEY = os.environ.get("ION_CLIENT_ID", "ion-sandbox-client")
+SOCIAL_AUTH_ION_SECRET = os.environ.get("ION_CLIENT_SECRET", "ion-sandbox-secret")
+SOCIAL_AUTH_ION_BASE_URL = os.environ.get("ION_BASE_URL", "http://127.0.0.1:8080")
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+SOCIAL_AUTH_PIPELINE = [
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "ion_oauth.pipeline.sync_profile",
+    "ion_oauth.pipeline.sync_roles",
+]
+# With DEBUG on, social-auth would raise login errors as debug pages; show them to the
+# person as messages on LOGIN_ERROR_URL, as in production.
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+
+LOGIN_URL = "/"
+LOGIN_REDIRECT_URL = "/"
+LOGIN_ERROR_URL = "/login-error/"
+LOGOUT_REDIRECT_URL = "/"

@@ -1,0 +1,21 @@
+"""The example's two pages: home (log in, or who you are on Ion) and the login-error page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The login button, or the logged-in person's name and what Ion told us about them."""
+    ion = None
+    if request.user.is_authenticated:
+        # load_extra_data stored Ion's fields (SOCIAL_AUTH pipeline) on the social account.
+        account = request.user.social_auth.filter(provider="ion").first()  # type: ignore[union-attr]
+        ion = account.extra_data if account else None
+    return render(request, "example/home.html", {"ion": ion})
+
+
+def login_error(request: HttpRequest) -> HttpResponse:
+    """Where SocialAuthExceptionMiddleware sends a failed login; shows its message."""
+    return render(request, "example/login_error.html")
