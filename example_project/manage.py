@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main() -> None:
     """Point Django at the example's settings and run the command line."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(sys.argv)
 
 
