@@ -108,7 +108,11 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         stored = self.strategy.session_get(self._pending_key())
         if not isinstance(stored, dict):
             return {}
-        return {k: v for k, v in stored.items() if isinstance(v, dict) and isinstance(v.get("issued"), int)}
+        return {
+            k: v
+            for k, v in stored.items()
+            if isinstance(v, dict) and isinstance(v.get("issued"), int)
+        }
 
     def get_or_create_state(self) -> str:
         """Start a login: a fresh state (and PKCE verifier) remembered in the session."""
@@ -116,14 +120,23 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         lifetime = self._state_lifetime()
         pending = {k: v for k, v in self._pending().items() if 0 <= now - v["issued"] <= lifetime}
         state = self.strategy.random_string(32)
-        entry: dict[str, Any] = {"issued": now}
-        if self._use_pkce():
-            entry["verifier"] = self.strategy.random_string(64)
+        entry = self.new_login(now)
         pending[state] = entry
         newest = sorted(pending.items(), key=lambda item: item[1]["issued"])[-MAX_PENDING_LOGINS:]
         self.strategy.session_set(self._pending_key(), dict(newest))
         self._login = entry
         return state
+
+    def new_login(self, now: int) -> dict[str, Any]:
+        """What the session keeps about a login beside its state (JSON-serializable).
+
+        When it began and its PKCE verifier; a subclass may add to it (the OpenID Connect
+        backend adds its nonce). ``validate_state`` hands it back as ``self._login``.
+        """
+        entry: dict[str, Any] = {"issued": now}
+        if self._use_pkce():
+            entry["verifier"] = self.strategy.random_string(64)
+        return entry
 
     def auth_params(self, state: str | None = None) -> dict[str, str]:
         params: dict[str, str] = super().auth_params(state)

@@ -20,7 +20,12 @@ ION_BACKENDS = frozenset({"ion"})
 
 
 def sync_profile(
-    backend: Any, details: dict[str, Any], response: Any, user: Any = None, *args: Any, **kwargs: Any
+    backend: Any,
+    details: dict[str, Any],
+    response: Any,
+    user: Any = None,
+    *args: Any,
+    **kwargs: Any,
 ) -> None:
     """Copy first name, last name and email from Ion onto the user at every login.
 
@@ -39,7 +44,12 @@ def sync_profile(
 
 
 def sync_roles(
-    backend: Any, details: dict[str, Any], response: Any, user: Any = None, *args: Any, **kwargs: Any
+    backend: Any,
+    details: dict[str, Any],
+    response: Any,
+    user: Any = None,
+    *args: Any,
+    **kwargs: Any,
 ) -> None:
     """Put the user in the Django groups for their Ion roles and class, and out of the rest.
 

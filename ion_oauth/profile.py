@@ -34,7 +34,10 @@ def _fail(backend: BaseAuth[object] | None, what: str, field: str, stage: str) -
 
 
 def parse_token(
-    data: Mapping[str, Any], *, backend: BaseAuth[object] | None = None, stage: str = "token_exchange"
+    data: Mapping[str, Any],
+    *,
+    backend: BaseAuth[object] | None = None,
+    stage: str = "token_exchange",
 ) -> dict[str, Any]:
     """Check a token response (code exchange or refresh) and return it as a dict."""
     token = data.get("access_token")

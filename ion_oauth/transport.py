@@ -87,9 +87,7 @@ def request_json(
         data=data,
         auth=auth,
     )
-    return check_response(
-        status, body, response_headers, what=what, backend=backend, stage=stage
-    )
+    return check_response(status, body, response_headers, what=what, backend=backend, stage=stage)
 
 
 def send(
@@ -121,7 +119,9 @@ def send(
         finally:
             response.close()
     except requests.Timeout as error:
-        logger.warning("Ion %s request timed out after %ss: %s %s", what, timeout, method, _safe(url))
+        logger.warning(
+            "Ion %s request timed out after %ss: %s %s", what, timeout, method, _safe(url)
+        )
         raise IonUnavailable(
             backend,
             f"Ion did not answer within {timeout:g} seconds. Please try again in a few minutes.",

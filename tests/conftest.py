@@ -69,11 +69,15 @@ class IonLogin:
     ) -> None:
         """Answer the token exchange and the profile request as Ion would."""
         self.fake_ion.add(
-            responses.POST, f"{ION}/oauth/token/", json=token or load_fixture("token_response.json"),
+            responses.POST,
+            f"{ION}/oauth/token/",
+            json=token or load_fixture("token_response.json"),
             status=token_status,
         )
         self.fake_ion.add(
-            responses.GET, f"{ION}/api/profile", json=profile or load_fixture("profile_student.json"),
+            responses.GET,
+            f"{ION}/api/profile",
+            json=profile or load_fixture("profile_student.json"),
             status=profile_status,
         )
 

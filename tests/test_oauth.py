@@ -1,22 +1,520 @@
-"""IonOauth2: the login flow against a faked Ion."""
+"""IonOauth2: the login flow against Ion faked with ``responses``."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
 import pytest
+import requests
+import responses
+from conftest import ION, load_fixture
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from social_django.models import UserSocialAuth
+from social_django.utils import load_strategy
+
+from ion_oauth.exceptions import IonLoginRequired, IonRejected, IonUnavailable
+from ion_oauth.oauth import MAX_PENDING_LOGINS, IonOauth2
 
 pytestmark = pytest.mark.django_db
 
+User = get_user_model()
 
-def test_a_student_logs_in_and_gets_a_user_named_after_their_ion_username(ion_login):
-    response = ion_login.login()
 
+def messages_of(response: Any) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def assert_login_failed(response: Any, message: str) -> None:
+    """The callback ended on the login-error page with ``message`` and created nobody."""
     assert response.status_code == 302
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [message]
+    assert User.objects.count() == 0
+    assert UserSocialAuth.objects.count() == 0
+
+
+# -- beginning a login ------------------------------------------------------------------
+
+
+def test_begin_redirects_to_ions_authorize_endpoint_with_client_id_scope_and_state(ion_login):
+    params = ion_login.begin()
+
+    assert params["client_id"] == "test-client-id"
+    assert params["response_type"] == "code"
+    assert params["scope"] == "read"
+    assert len(params["state"]) == 32
+
+
+def test_redirect_uri_is_exactly_the_registered_one_without_redirect_state(ion_login):
+    """Guards against the 2016 plugin's ``?redirect_state=`` that DOT 3.x rejects."""
+    params = ion_login.begin()
+
+    assert params["redirect_uri"] == "http://testserver/complete/ion/"
+
+
+def test_begin_sends_an_s256_pkce_challenge(ion_login):
+    params = ion_login.begin()
+
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["code_challenge"]) == 43
+
+
+def test_the_token_request_carries_the_verifier_matching_the_challenge(ion_login, fake_ion):
+    params = ion_login.begin()
+    ion_login.mock_ion()
+
+    ion_login.callback(code="the-code", state=params["state"])
+
+    sent = dict(parse_qsl(fake_ion.calls[0].request.body))
+    digest = hashlib.sha256(sent["code_verifier"].encode()).digest()
+    assert base64.urlsafe_b64encode(digest).decode().rstrip("=") == params["code_challenge"]
+    assert sent["grant_type"] == "authorization_code"
+    assert sent["code"] == "the-code"
+    assert sent["redirect_uri"] == "http://testserver/complete/ion/"
+    assert (sent["client_id"], sent["client_secret"]) == ("test-client-id", "test-client-secret")
+
+
+def test_pkce_can_be_turned_off(ion_login, fake_ion, settings):
+    settings.SOCIAL_AUTH_ION_USE_PKCE = False
+    params = ion_login.begin()
+    ion_login.mock_ion()
+
+    ion_login.callback(code="the-code", state=params["state"])
+
+    assert "code_challenge" not in params
+    assert "code_verifier" not in dict(parse_qsl(fake_ion.calls[0].request.body))
+    assert User.objects.count() == 1
+
+
+def test_a_public_client_without_secret_logs_in_with_pkce_alone(ion_login, fake_ion, settings):
+    settings.SOCIAL_AUTH_ION_SECRET = ""
+
+    ion_login.login()
+
+    sent = dict(parse_qsl(fake_ion.calls[0].request.body))
+    assert "client_secret" not in sent
+    assert "code_verifier" in sent
+    assert User.objects.count() == 1
+
+
+def test_scope_setting_can_add_write(ion_login, settings):
+    settings.SOCIAL_AUTH_ION_SCOPE = ["write"]
+
+    assert ion_login.begin()["scope"] == "write read"
+
+
+def test_openid_is_never_asked_of_the_oauth2_backend(ion_login, settings):
+    """Ion answers a non-OIDC application that asked for ``openid`` with HTTP 500."""
+    settings.SOCIAL_AUTH_ION_SCOPE = ["openid", "read"]
+
+    assert ion_login.begin()["scope"] == "read"
+
+
+def test_base_url_setting_moves_every_endpoint(client, fake_ion, settings):
+    settings.SOCIAL_AUTH_ION_BASE_URL = "http://127.0.0.1:8080/"
+    backend = IonOauth2(load_strategy())
+
+    assert backend.authorization_url() == "http://127.0.0.1:8080/oauth/authorize/"
+    assert backend.access_token_url() == "http://127.0.0.1:8080/oauth/token/"
+    assert backend.profile_url() == "http://127.0.0.1:8080/api/profile"
+    assert backend.revoke_token_url("t", "1") == "http://127.0.0.1:8080/oauth/revoke_token/"
+
+
+def test_only_the_newest_pending_logins_are_kept_in_the_session(ion_login):
+    states = [ion_login.begin()["state"] for _ in range(MAX_PENDING_LOGINS + 2)]
+
+    pending = ion_login.client.session["ion_ion_oauth_pending"]
+    assert set(pending) == set(states[-MAX_PENDING_LOGINS:])
+
+
+def test_two_tabs_can_each_finish_their_own_login(ion_login):
+    first = ion_login.begin()["state"]
+    second = ion_login.begin()["state"]
+    ion_login.mock_ion()
+
+    response = ion_login.callback(code="the-code", state=first)
+
     assert response["Location"] == "/"
-    user = get_user_model().objects.get()
-    assert (user.username, user.email, user.first_name, user.last_name) == (
-        "2027jdoe", "2027jdoe@tjhsst.edu", "John", "Doe",
+    assert second in ion_login.client.session["ion_ion_oauth_pending"]
+
+
+# -- a successful login -----------------------------------------------------------------
+
+
+def test_one_login_makes_exactly_two_requests_to_ion_token_and_profile(ion_login, fake_ion):
+    ion_login.login()
+
+    assert [(c.request.method, c.request.url) for c in fake_ion.calls] == [
+        ("POST", f"{ION}/oauth/token/"),
+        ("GET", f"{ION}/api/profile"),
+    ]
+
+
+def test_the_access_token_goes_in_the_authorization_header_never_the_url(ion_login, fake_ion):
+    ion_login.login()
+
+    profile_request = fake_ion.calls[1].request
+    assert profile_request.headers["Authorization"] == "Bearer kD2VfQn8s1bXwY3pA6tZc9rHm4uLe0"
+    assert "kD2VfQn8" not in profile_request.url
+    assert profile_request.headers["User-Agent"].startswith("ion-oauth/")
+
+
+def test_extra_data_keeps_tokens_and_the_ion_fields_apps_use(ion_login):
+    ion_login.login()
+
+    extra = UserSocialAuth.objects.get().extra_data
+    assert extra["access_token"] == "kD2VfQn8s1bXwY3pA6tZc9rHm4uLe0"
+    assert extra["refresh_token"] == "Pz7QwE2rT9yU4iO1pA8sD5fG3hJ6kL"
+    assert extra["expires"] == 36000
+    assert extra["token_type"] == "Bearer"
+    assert extra["scope"] == "read"
+    assert {k: extra[k] for k in ("ion_username", "display_name", "user_type")} == {
+        "ion_username": "2027jdoe",
+        "display_name": "John Doe",
+        "user_type": "student",
+    }
+    assert (extra["is_student"], extra["is_teacher"], extra["is_eighth_admin"]) == (
+        True,
+        False,
+        False,
     )
-    social = UserSocialAuth.objects.get()
-    assert (social.provider, social.uid) == ("ion", "1")
+    assert extra["graduation_year"] == 2027
+    assert extra["grade"] == {"number": 12, "name": "senior"}
+    assert extra["picture"] == "http://127.0.0.1:8080/api/profile/1/picture"
+
+
+def test_a_teacher_without_graduation_year_logs_in(ion_login, teacher_profile):
+    ion_login.login(teacher_profile)
+
+    user = User.objects.get()
+    assert (user.username, user.email) == ("msmith", "msmith@fcps.edu")
+    assert UserSocialAuth.objects.get().extra_data["graduation_year"] is None
+
+
+def test_a_profile_with_null_tj_email_gives_an_empty_email(ion_login, teacher_profile):
+    teacher_profile["tj_email"] = None
+
+    ion_login.login(teacher_profile)
+
+    assert User.objects.get().email == ""
+
+
+def test_next_is_honoured_after_login(ion_login):
+    state = ion_login.begin(next_url="/somewhere/")["state"]
+    ion_login.mock_ion()
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert response["Location"] == "/somewhere/"
+
+
+def test_logging_in_again_reuses_the_same_user(ion_login):
+    ion_login.login()
+    ion_login.client.logout()
+
+    ion_login.login()
+
+    assert User.objects.count() == 1
+    assert UserSocialAuth.objects.count() == 1
+
+
+# -- failures: each ends on the login-error page with nobody created ---------------------
+
+
+def test_cancel_on_ions_consent_page_shows_a_message(ion_login):
+    state = ion_login.begin()["state"]
+
+    response = ion_login.callback(error="access_denied", state=state)
+
+    assert_login_failed(response, "You cancelled the login on Ion, so you are not logged in.")
+
+
+def test_another_oauth_error_from_ion_is_named(ion_login):
+    state = ion_login.begin()["state"]
+
+    response = ion_login.callback(error="invalid_scope", state=state)
+
+    assert_login_failed(response, "Ion could not log you in (invalid_scope). Please try again.")
+
+
+def test_an_error_that_is_not_an_oauth_code_is_not_echoed(ion_login):
+    state = ion_login.begin()["state"]
+
+    response = ion_login.callback(error="<script>alert(1)</script>", state=state)
+
+    assert_login_failed(response, "Ion could not log you in (unknown error). Please try again.")
+
+
+def test_missing_state_is_refused(ion_login):
+    ion_login.begin()
+
+    response = ion_login.callback(code="the-code")
+
+    assert_login_failed(
+        response, "The answer from Ion did not say which login it belongs to. Please log in again."
+    )
+
+
+FOREIGN_STATE = (
+    "This answer from Ion does not belong to a login started in this browser, "
+    "or it was used already. Please log in again."
+)
+
+
+def test_forged_state_is_refused_before_anything_is_sent_to_ion(ion_login, fake_ion):
+    ion_login.begin()
+    ion_login.mock_ion()
+
+    response = ion_login.callback(code="the-code", state="forged-state-forged-state-forged")
+
+    assert_login_failed(response, FOREIGN_STATE)
+    assert len(fake_ion.calls) == 0
+
+
+def test_a_callback_in_a_browser_that_never_began_a_login_is_refused(ion_login):
+    response = ion_login.callback(code="the-code", state="a" * 32)
+
+    assert_login_failed(response, FOREIGN_STATE)
+
+
+def test_a_replayed_callback_is_refused(ion_login, fake_ion):
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    ion_login.callback(code="the-code", state=state)
+    ion_login.client.logout()
+    calls = len(fake_ion.calls)
+
+    response = ion_login.client.get("/complete/ion/", {"code": "the-code", "state": state})
+
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [FOREIGN_STATE]
+    assert len(fake_ion.calls) == calls
+
+
+def test_an_expired_state_is_refused(ion_login, fake_ion, settings, monkeypatch):
+    settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
+    state = ion_login.begin()["state"]
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert_login_failed(response, "The login took too long to finish. Please log in again.")
+    assert len(fake_ion.calls) == 0
+
+
+def test_a_callback_without_code_is_refused(ion_login):
+    state = ion_login.begin()["state"]
+
+    response = ion_login.callback(state=state)
+
+    assert_login_failed(
+        response, "The answer from Ion carried no sign-in code. Please log in again."
+    )
+
+
+def test_a_wrong_client_secret_names_the_settings_to_check(ion_login):
+    response = ion_login.login(token={"error": "invalid_client"}, token_status=401)
+
+    assert_login_failed(
+        response,
+        "Ion did not accept this site's client credentials. The site's administrator should "
+        "check SOCIAL_AUTH_ION_KEY and SOCIAL_AUTH_ION_SECRET.",
+    )
+
+
+def test_a_used_or_expired_code_asks_to_log_in_again(ion_login):
+    response = ion_login.login(token={"error": "invalid_grant"}, token_status=400)
+
+    assert_login_failed(
+        response,
+        "Ion did not accept the sign-in code: it expired or was already used. Please log in again.",
+    )
+
+
+def test_ion_unreachable_is_a_clear_message(ion_login, fake_ion):
+    state = ion_login.begin()["state"]
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", body=requests.ConnectionError("refused"))
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert_login_failed(response, "Ion could not be reached. Please try again in a few minutes.")
+
+
+def test_ion_too_slow_is_a_clear_message_naming_the_timeout(ion_login, fake_ion, settings):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 2.5
+    state = ion_login.begin()["state"]
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", body=requests.ReadTimeout("slow"))
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert_login_failed(
+        response, "Ion did not answer within 2.5 seconds. Please try again in a few minutes."
+    )
+
+
+def test_the_timeout_setting_reaches_the_request(ion_login, fake_ion, settings):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 3
+    ion_login.login()
+
+    assert [c.request.req_kwargs["timeout"] for c in fake_ion.calls] == [3.0, 3.0]
+
+
+def test_ion_answering_5xx_on_the_profile_is_a_clear_message(ion_login):
+    response = ion_login.login(profile={"detail": "oops"}, profile_status=503)
+
+    assert_login_failed(
+        response, "Ion is having trouble right now (HTTP 503). Please try again in a few minutes."
+    )
+
+
+def test_html_instead_of_json_is_a_clear_message(ion_login, fake_ion):
+    state = ion_login.begin()["state"]
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", body="<html>Login</html>")
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert_login_failed(
+        response, "Ion sent a token response this site could not read. Please try again later."
+    )
+
+
+def test_a_profile_missing_required_fields_creates_nobody(ion_login, student_profile):
+    del student_profile["ion_username"]
+
+    response = ion_login.login(student_profile)
+
+    assert_login_failed(
+        response,
+        "Ion's profile response has a missing or invalid 'ion_username' field. "
+        "Please try again later or tell the site's administrator.",
+    )
+
+
+def test_a_token_response_without_access_token_creates_nobody(ion_login):
+    response = ion_login.login(token={"token_type": "Bearer", "expires_in": 36000})
+
+    assert_login_failed(
+        response,
+        "Ion's token response has a missing or invalid 'access_token' field. "
+        "Please try again later or tell the site's administrator.",
+    )
+
+
+def test_failures_are_logged_on_the_ion_oauth_logger_without_secrets(ion_login, caplog):
+    caplog.set_level(logging.INFO, logger="ion_oauth")
+
+    ion_login.login(token={"error": "invalid_client"}, token_status=401)
+
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "ion_oauth")
+    assert "HTTP 401" in logged
+    assert "invalid_client" in logged
+    assert "test-client-secret" not in logged
+    assert "the-code" not in logged
+
+
+# -- tokens after login -----------------------------------------------------------------
+
+
+def logged_in_social(ion_login: Any) -> UserSocialAuth:
+    ion_login.login()
+    return UserSocialAuth.objects.get()
+
+
+def test_refresh_token_stores_the_rotated_refresh_token(ion_login, fake_ion):
+    social = logged_in_social(ion_login)
+    fake_ion.add(
+        responses.POST,
+        f"{ION}/oauth/token/",
+        json={
+            "access_token": "new-access",
+            "refresh_token": "new-refresh",
+            "expires_in": 36000,
+            "token_type": "Bearer",
+            "scope": "read",
+        },
+    )
+
+    social.refresh_token(load_strategy())
+
+    social.refresh_from_db()
+    assert social.extra_data["access_token"] == "new-access"
+    assert social.extra_data["refresh_token"] == "new-refresh"
+    assert social.extra_data["ion_username"] == "2027jdoe"
+    sent = dict(parse_qsl(fake_ion.calls[-1].request.body))
+    assert sent == {
+        "grant_type": "refresh_token",
+        "refresh_token": "Pz7QwE2rT9yU4iO1pA8sD5fG3hJ6kL",
+        "client_id": "test-client-id",
+        "client_secret": "test-client-secret",
+    }
+
+
+def test_a_revoked_refresh_token_raises_ion_login_required_and_keeps_the_tokens(
+    ion_login, fake_ion
+):
+    social = logged_in_social(ion_login)
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", json={"error": "invalid_grant"}, status=400)
+
+    with pytest.raises(IonLoginRequired) as caught:
+        social.refresh_token(load_strategy())
+
+    assert str(caught.value) == (
+        "Your Ion login has expired or was revoked. Please log in with Ion again."
+    )
+    assert isinstance(caught.value.__cause__, IonRejected)
+    social.refresh_from_db()
+    assert social.extra_data["refresh_token"] == "Pz7QwE2rT9yU4iO1pA8sD5fG3hJ6kL"
+
+
+def test_a_refresh_refused_for_another_reason_is_not_a_login_required(ion_login, fake_ion):
+    social = logged_in_social(ion_login)
+    fake_ion.add(
+        responses.POST, f"{ION}/oauth/token/", json={"error": "invalid_client"}, status=401
+    )
+
+    with pytest.raises(IonRejected) as caught:
+        social.refresh_token(load_strategy())
+
+    assert not isinstance(caught.value, IonLoginRequired)
+
+
+def test_a_refresh_while_ion_is_down_raises_ion_unavailable(ion_login, fake_ion):
+    social = logged_in_social(ion_login)
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", status=502)
+
+    with pytest.raises(IonUnavailable):
+        social.refresh_token(load_strategy())
+
+
+def test_revoke_token_posts_the_token_to_ions_revoke_endpoint(client, fake_ion):
+    fake_ion.add(responses.POST, f"{ION}/oauth/revoke_token/", status=200)
+
+    assert IonOauth2(load_strategy()).revoke_token("the-token", "1") is True
+
+    assert dict(parse_qsl(fake_ion.calls[0].request.body)) == {
+        "token": "the-token",
+        "client_id": "test-client-id",
+        "client_secret": "test-client-secret",
+    }
+
+
+def test_revoke_token_failure_is_reported_not_raised(client, fake_ion, settings):
+    settings.SOCIAL_AUTH_ION_SECRET = ""
+    fake_ion.add(
+        responses.POST, f"{ION}/oauth/revoke_token/", body=requests.ConnectionError("down")
+    )
+
+    assert IonOauth2(load_strategy()).revoke_token("the-token", "1") is False
+    assert "client_secret" not in dict(parse_qsl(fake_ion.calls[0].request.body))
+
+
+def test_the_recorded_fixtures_are_ions_shapes():
+    """The unit tests fake Ion with what a real Ion sent; keep them byte-for-byte."""
+    assert list(load_fixture("profile_student.json"))[:3] == ["id", "ion_username", "sex"]

@@ -15,7 +15,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def ion_login_button(
     context: template.Context,
-    next: str | None = None,  # noqa: A002 - the name social-auth reads
+    next: str | None = None,
     label: str = "Log in with Ion",
     backend: str = "ion",
 ) -> SafeString:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-SECRET_KEY = "tests-only-not-secret"  # noqa: S105
+SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 USE_TZ = True
@@ -65,7 +65,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 SOCIAL_AUTH_ION_KEY = "test-client-id"
-SOCIAL_AUTH_ION_SECRET = "test-client-secret"  # noqa: S105
+SOCIAL_AUTH_ION_SECRET = "test-client-secret"
 SOCIAL_AUTH_ION_BASE_URL = "https://ion.example.test"
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_PIPELINE = [

@@ -1,0 +1,170 @@
+"""ion_oauth.checks: one test per check id, and one that ``manage.py check`` runs them."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from ion_oauth.checks import check_pipeline, check_roles, check_settings
+
+
+def ids(messages) -> list[str]:
+    return [m.id for m in messages]
+
+
+def test_the_test_site_passes_every_check():
+    assert check_settings() + check_roles() + check_pipeline() == []
+
+
+def test_manage_py_check_runs_the_checks():
+    with override_settings(SOCIAL_AUTH_ION_KEY=""), pytest.raises(SystemCheckError) as caught:
+        call_command("check")
+
+    assert "ion_oauth.E002" in str(caught.value)
+
+
+@override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"])
+def test_e001_no_ion_backend():
+    [error] = check_settings()
+
+    assert error.id == "ion_oauth.E001"
+    assert "ion_oauth.oauth.IonOauth2" in error.hint
+
+
+@override_settings(AUTHENTICATION_BACKENDS=["ion_oauth.oidc.IonOpenIdConnect"])
+def test_the_oidc_backend_alone_satisfies_e001():
+    assert "ion_oauth.E001" not in ids(check_settings())
+
+
+@override_settings(SOCIAL_AUTH_ION_KEY=None)
+def test_e002_key_missing():
+    [error] = check_settings()
+
+    assert error.id == "ion_oauth.E002"
+    assert "SOCIAL_AUTH_ION_KEY" in error.msg
+
+
+@override_settings(SOCIAL_AUTH_ION_SECRET="")
+def test_w001_secret_missing_is_a_warning_while_pkce_is_on():
+    [warning] = check_settings()
+
+    assert warning.id == "ion_oauth.W001"
+    assert "SOCIAL_AUTH_ION_SECRET" in warning.msg
+
+
+@override_settings(SOCIAL_AUTH_ION_SECRET="", SOCIAL_AUTH_ION_USE_PKCE=False)
+def test_e003_no_secret_and_no_pkce():
+    [error] = check_settings()
+
+    assert error.id == "ion_oauth.E003"
+
+
+def test_e004_social_django_not_installed(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "social_django"]
+
+    assert "ion_oauth.E004" in ids(check_settings())
+
+
+@pytest.mark.parametrize("url", ["ion.tjhsst.edu", "ftp://ion.tjhsst.edu", ""])
+def test_e005_base_url_not_an_http_url(settings, url):
+    settings.SOCIAL_AUTH_ION_BASE_URL = url
+
+    assert ids(check_settings()) == ["ion_oauth.E005"]
+
+
+def test_e006_plain_http_outside_debug(settings):
+    settings.SOCIAL_AUTH_ION_BASE_URL = "http://ion.tjhsst.edu"
+
+    [error] = check_settings()
+
+    assert error.id == "ion_oauth.E006"
+    assert "SOCIAL_AUTH_ION_BASE_URL" in error.msg
+
+
+@pytest.mark.parametrize(
+    ("url", "debug"),
+    [
+        ("http://127.0.0.1:8080", False),
+        ("http://localhost:8080", False),
+        ("http://dev-ion.example.test", True),
+    ],
+)
+def test_plain_http_is_fine_on_loopback_or_in_debug(settings, url, debug):
+    settings.SOCIAL_AUTH_ION_BASE_URL = url
+    settings.DEBUG = debug
+
+    assert check_settings() == []
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "soon", None])
+def test_e007_timeout_not_a_positive_number(settings, timeout):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = timeout
+
+    assert ids(check_settings()) == ["ion_oauth.E007"]
+
+
+def test_w002_openid_in_the_oauth2_scope(settings):
+    settings.SOCIAL_AUTH_ION_SCOPE = ["read", "openid"]
+
+    [warning] = check_settings()
+
+    assert warning.id == "ion_oauth.W002"
+    assert "ion_oauth.oidc.IonOpenIdConnect" in warning.hint
+
+
+@pytest.mark.parametrize("name", ["ROLE_GROUPS", "STAFF_ROLES", "SUPERUSER_ROLES"])
+def test_e008_unknown_role_names(settings, name):
+    setattr(
+        settings,
+        f"SOCIAL_AUTH_ION_{name}",
+        {"teachers": "x"} if name == "ROLE_GROUPS" else ["teachers"],
+    )
+
+    [error] = check_roles()
+
+    assert error.id == "ion_oauth.E008"
+    assert "teachers" in error.msg
+
+
+def test_e009_pipeline_without_the_steps_a_login_needs(settings):
+    settings.SOCIAL_AUTH_PIPELINE = [
+        s
+        for s in settings.SOCIAL_AUTH_PIPELINE
+        if s != "social_core.pipeline.social_auth.associate_user"
+    ]
+
+    [error] = check_pipeline()
+
+    assert error.id == "ion_oauth.E009"
+    assert "associate_user" in error.msg
+
+
+def test_w003_pipeline_without_load_extra_data(settings):
+    settings.SOCIAL_AUTH_PIPELINE = [
+        s for s in settings.SOCIAL_AUTH_PIPELINE if not s.endswith("load_extra_data")
+    ]
+
+    assert ids(check_pipeline()) == ["ion_oauth.W003"]
+
+
+def test_w004_pipeline_with_associate_by_email(settings):
+    settings.SOCIAL_AUTH_PIPELINE = [
+        *settings.SOCIAL_AUTH_PIPELINE,
+        "social_core.pipeline.social_auth.associate_by_email",
+    ]
+
+    assert ids(check_pipeline()) == ["ion_oauth.W004"]
+
+
+def test_the_ion_specific_pipeline_setting_is_checked_first(settings):
+    settings.SOCIAL_AUTH_ION_PIPELINE = ["social_core.pipeline.social_auth.social_details"]
+
+    assert ids(check_pipeline()) == ["ion_oauth.E009", "ion_oauth.W003"]
+
+
+def test_social_cores_default_pipeline_needs_no_check(settings):
+    del settings.SOCIAL_AUTH_PIPELINE
+
+    assert check_pipeline() == []

@@ -1,0 +1,203 @@
+"""ion_oauth.transport: the one HTTP path, and the pure check of Ion's answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import responses
+
+from ion_oauth import transport
+from ion_oauth.exceptions import IonRejected, IonResponseError, IonUnavailable
+
+URL = "https://ion.example.test/api/profile"
+
+
+def check(
+    status: int, body: bytes | str | dict[str, object], headers: dict[str, str] | None = None
+):
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    return transport.check_response(status, body, headers or {}, what="profile")
+
+
+# -- check_response, one branch per test --------------------------------------------------
+
+
+def test_a_2xx_json_object_is_returned():
+    assert check(200, {"id": 1}) == {"id": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["<html>Log in</html>", '{"id": 1', "[1, 2]", '"text"', b"\xff\xfe{}", ""],
+    ids=["html", "truncated", "list", "string", "invalid-utf8", "empty"],
+)
+def test_a_2xx_body_that_is_not_a_json_object_is_a_response_error(body):
+    with pytest.raises(IonResponseError) as caught:
+        check(200, body)
+
+    assert str(caught.value) == (
+        "Ion sent a profile response this site could not read. Please try again later."
+    )
+    assert caught.value.status_code == 200
+
+
+def test_deeply_nested_json_is_a_response_error_not_a_crash():
+    with pytest.raises(IonResponseError):
+        check(200, "[" * 100_000 + "]" * 100_000)
+
+
+def test_429_is_unavailable_and_says_when_to_retry():
+    with pytest.raises(IonUnavailable) as caught:
+        check(429, "", {"Retry-After": "30"})
+
+    assert (
+        str(caught.value) == "Ion is receiving too many requests. Please try again in 30 seconds."
+    )
+    assert caught.value.retry_after == "30"
+
+
+def test_429_with_an_http_date_retry_after_says_later():
+    with pytest.raises(IonUnavailable) as caught:
+        check(429, "", {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"})
+
+    assert str(caught.value) == "Ion is receiving too many requests. Please try again later."
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_is_unavailable(status):
+    with pytest.raises(IonUnavailable) as caught:
+        check(status, "<html>Bad gateway</html>")
+
+    assert str(caught.value) == (
+        f"Ion is having trouble right now (HTTP {status}). Please try again in a few minutes."
+    )
+    assert caught.value.status_code == status
+
+
+def test_a_redirect_points_at_the_base_url_setting():
+    with pytest.raises(IonResponseError) as caught:
+        check(302, "")
+
+    assert "SOCIAL_AUTH_ION_BASE_URL" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(401, {"error": "invalid_client"}), (400, {"error": "invalid_client"}), (401, "")],
+)
+def test_client_authentication_failure_names_key_and_secret(status, body):
+    with pytest.raises(IonRejected) as caught:
+        check(status, body)
+
+    assert "SOCIAL_AUTH_ION_KEY and SOCIAL_AUTH_ION_SECRET" in str(caught.value)
+
+
+def test_invalid_grant_is_rejected_with_its_provider_error():
+    with pytest.raises(IonRejected) as caught:
+        check(400, {"error": "invalid_grant"})
+
+    assert caught.value.provider_error == "invalid_grant"
+    assert caught.value.status_code == 400
+
+
+def test_ions_403_for_a_bad_token_is_rejected():
+    with pytest.raises(IonRejected) as caught:
+        check(403, {"detail": "Authentication credentials were not provided."})
+
+    assert str(caught.value) == "Ion refused the profile request (HTTP 403)."
+    assert caught.value.status_code == 403
+    assert caught.value.provider_error is None
+
+
+def test_another_4xx_names_the_oauth_error():
+    with pytest.raises(IonRejected) as caught:
+        check(400, {"error": "invalid_scope"})
+
+    assert str(caught.value) == "Ion refused the profile request (HTTP 400, invalid_scope)."
+
+
+def test_an_error_field_that_is_not_an_oauth_code_is_not_repeated():
+    with pytest.raises(IonRejected) as caught:
+        check(400, {"error": "<b>owned</b>"})
+
+    assert str(caught.value) == "Ion refused the profile request (HTTP 400)."
+
+
+# -- send / request_json ------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake() -> responses.RequestsMock:
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+def test_request_json_returns_the_object(fake):
+    fake.add(responses.GET, URL, json={"id": 1})
+
+    assert transport.request_json("GET", URL, what="profile", timeout=1) == {"id": 1}
+
+
+def test_requests_carry_the_user_agent_and_do_not_follow_redirects(fake):
+    fake.add(responses.GET, URL, status=301, headers={"Location": "https://elsewhere.test/"})
+
+    with pytest.raises(IonResponseError):
+        transport.request_json("GET", URL, what="profile", timeout=1)
+
+    assert len(fake.calls) == 1
+    assert fake.calls[0].request.headers["User-Agent"] == transport.USER_AGENT
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.ConnectionError("refused"),
+        requests.exceptions.ChunkedEncodingError("cut"),
+        requests.exceptions.SSLError("bad cert"),
+    ],
+)
+def test_network_failures_become_ion_unavailable(fake, error):
+    fake.add(responses.GET, URL, body=error)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert str(caught.value) == "Ion could not be reached. Please try again in a few minutes."
+    assert caught.value.__cause__ is error
+
+
+def test_a_timeout_becomes_ion_unavailable_naming_the_timeout(fake):
+    fake.add(responses.GET, URL, body=requests.ConnectTimeout("slow"))
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=0.5)
+
+    assert str(caught.value) == (
+        "Ion did not answer within 0.5 seconds. Please try again in a few minutes."
+    )
+
+
+def test_an_oversized_body_is_refused(fake):
+    fake.add(responses.GET, URL, body=b"x" * (transport.MAX_BODY + 1))
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert "unexpectedly large" in str(caught.value)
+
+
+def test_one_session_is_shared_so_connections_are_reused():
+    assert transport.get_session() is transport.get_session()
+
+
+def test_the_session_never_keeps_cookies_from_ion(fake):
+    fake.add(responses.GET, URL, json={}, headers={"Set-Cookie": "sessionid=abc; Path=/"})
+
+    transport.request_json("GET", URL, what="profile", timeout=1)
+
+    assert len(transport.get_session().cookies) == 0
