@@ -1,0 +1,108 @@
+"""``python -m ion_oauth.sandbox``: start the Ion sandbox (see the package docstring)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ion_oauth.sandbox.keys import ensure_private_key
+
+SETTINGS_MODULE = "ion_oauth.sandbox.settings"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, with the ``ION_SANDBOX_*`` environment variables as defaults."""
+    env = os.environ
+    parser = argparse.ArgumentParser(
+        prog="python -m ion_oauth.sandbox",
+        description="A local Ion OAuth2/OpenID Connect provider for development and tests.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(env.get("ION_SANDBOX_DATA_DIR", ".ion-sandbox")),
+        help="where the SQLite database and RSA key live (env ION_SANDBOX_DATA_DIR)",
+    )
+    parser.add_argument("--reset", action="store_true", help="delete the data dir first")
+    parser.add_argument(
+        "--client-id",
+        default=env.get("ION_SANDBOX_CLIENT_ID", "ion-sandbox-client"),
+        help="OAuth2 client id (env ION_SANDBOX_CLIENT_ID)",
+    )
+    parser.add_argument(
+        "--client-secret",
+        default=env.get("ION_SANDBOX_CLIENT_SECRET", "ion-sandbox-secret"),
+        help="OAuth2 client secret (env ION_SANDBOX_CLIENT_SECRET)",
+    )
+    parser.add_argument(
+        "--oidc-client-id",
+        default=env.get("ION_SANDBOX_OIDC_CLIENT_ID", "ion-sandbox-oidc"),
+        help="OpenID Connect client id (env ION_SANDBOX_OIDC_CLIENT_ID)",
+    )
+    parser.add_argument(
+        "--oidc-client-secret",
+        default=env.get("ION_SANDBOX_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret"),
+        help="OpenID Connect client secret (env ION_SANDBOX_OIDC_CLIENT_SECRET)",
+    )
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="another redirect URI for both clients (repeatable)",
+    )
+    parser.add_argument(
+        "--people", type=Path, metavar="FILE.json", help="add or update people from a JSON list"
+    )
+    return parser.parse_args(argv)
+
+
+def prepare_data_dir(data_dir: Path, *, reset: bool) -> Path:
+    """Make the data dir (emptied first with ``reset``) and its RSA key; return its path."""
+    data_dir = data_dir.resolve()
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_key(data_dir)
+    return data_dir
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the sandbox until SIGTERM/SIGINT; 2 for a bad ``--people`` file."""
+    args = parse_args(argv)
+    data_dir = prepare_data_dir(args.data_dir, reset=args.reset)
+    # The sandbox is its own Django project, whatever the calling environment points at.
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    os.environ["ION_SANDBOX_DATA_DIR"] = str(data_dir)
+    os.environ["ION_SANDBOX_HOST"] = args.host
+
+    import django
+
+    django.setup()
+
+    from ion_oauth.sandbox.startup import banner, setup_database
+
+    try:
+        people = json.loads(args.people.read_text()) if args.people else []
+        clients = setup_database(args, people)
+    except (OSError, ValueError) as error:
+        print(f"ion-sandbox: {error}", file=sys.stderr)
+        return 2
+
+    from ion_oauth.sandbox.server import make_server, serve
+
+    server = make_server(args.host, args.port)
+    serve(server, lambda url: print(banner(url, data_dir, clients), flush=True))
+    print("ion-sandbox: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Serve the sandbox: a threaded WSGI server that counts connections and stops cleanly."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+from django.core.wsgi import get_wsgi_application
+
+from ion_oauth.sandbox import stats
+
+
+class SandboxServer(socketserver.ThreadingMixIn, WSGIServer):
+    """One thread per connection; counts accepted connections for ``/sandbox/stats``."""
+
+    daemon_threads = True
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        request = super().get_request()
+        stats.count("connections")
+        return request
+
+
+def make_server(host: str, port: int) -> SandboxServer:
+    """Bind (port 0: a free one) and load the Django application."""
+    server = SandboxServer((host, port), WSGIRequestHandler)
+    server.set_app(get_wsgi_application())
+    return server
+
+
+def serve(server: SandboxServer, on_ready: Callable[[str], None]) -> None:
+    """Serve until SIGTERM or SIGINT, then return normally (so atexit handlers, such as
+    coverage's, run and the SQLite data is closed cleanly)."""
+    host, port = server.server_address[:2]
+    url = f"http://{host!s}:{port}"
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # shutdown() waits for serve_forever() to return, so it cannot run in this thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    on_ready(url)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -1,0 +1,179 @@
+"""Test helpers for sites that log in with Ion: a real Ion sandbox on a free loopback port.
+
+``with IonSandbox() as ion:`` starts ``python -m ion_oauth.sandbox`` in a subprocess with a
+temporary data dir and stops it on exit. With pytest, enable the session-scoped
+``ion_sandbox`` fixture with ``pytest_plugins = ["ion_oauth.testing"]``; override the
+``ion_sandbox_redirect_uris`` fixture to register your test site's callback URLs.
+
+Nothing here touches Django settings, so this module can be imported before they exist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+__all__ = ["IonSandbox", "IonSandboxError"]
+
+_READY = re.compile(r"^Listening on (http://\S+)", re.MULTILINE)
+
+
+class IonSandboxError(RuntimeError):
+    """The sandbox did not start, or a control request to it failed."""
+
+
+class IonSandbox:
+    """A running Ion sandbox; see the module docstring.
+
+    ``redirect_uris`` are registered on both clients besides the defaults; ``port=0`` picks
+    a free port; ``env`` adds environment variables (e.g. ``ION_SANDBOX_CLIENT_ID``);
+    ``data_dir`` keeps the data in that directory (not deleted on exit) instead of a
+    temporary one; ``args`` are more command-line arguments (e.g. ``["--people", path]``).
+    """
+
+    def __init__(
+        self,
+        *,
+        redirect_uris: Sequence[str] = (),
+        port: int = 0,
+        env: Mapping[str, str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        args: Sequence[str] = (),
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.redirect_uris = list(redirect_uris)
+        self.port = port
+        self.env = dict(env or {})
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.args = list(args)
+        self.startup_timeout = startup_timeout
+        self.client_id = self.env.get("ION_SANDBOX_CLIENT_ID", "ion-sandbox-client")
+        self.client_secret = self.env.get("ION_SANDBOX_CLIENT_SECRET", "ion-sandbox-secret")
+        self.oidc_client_id = self.env.get("ION_SANDBOX_OIDC_CLIENT_ID", "ion-sandbox-oidc")
+        self.oidc_client_secret = self.env.get(
+            "ION_SANDBOX_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret"
+        )
+        self.url = ""
+        self.output = ""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._tempdir: str | None = None
+
+    def __enter__(self) -> IonSandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the sandbox and wait until it answers; IonSandboxError if it does not."""
+        self._tempdir = tempfile.mkdtemp(prefix="ion-sandbox-")
+        data_dir = self.data_dir or Path(self._tempdir) / "data"
+        command = [sys.executable, "-m", "ion_oauth.sandbox", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--data-dir", str(data_dir)]
+        for uri in self.redirect_uris:
+            command += ["--redirect-uri", uri]
+        command += self.args
+        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        # The caller's settings module belongs to the caller's project, not the sandbox.
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        log = Path(self._tempdir) / "sandbox.log"
+        with log.open("wb") as out:
+            # The log is a file, not a pipe: a pipe nobody reads would fill and block it.
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                command, stdout=out, stderr=subprocess.STDOUT, env=env
+            )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            self.output = log.read_text(errors="replace")
+            match = _READY.search(self.output)
+            if match:
+                self.url = match.group(1)
+                # Counters start at zero for the caller, not counting this check.
+                self.reset_stats()
+                return
+            if self._process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise IonSandboxError(f"the Ion sandbox did not start:\n{self.output}")
+
+    def stop(self) -> None:
+        """Stop the sandbox (SIGTERM, so it exits cleanly) and remove its temporary files."""
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=15)
+                except subprocess.TimeoutExpired:  # pragma: no cover - a hung sandbox
+                    self._process.kill()
+                    self._process.wait()
+            self._process = None
+        if self._tempdir is not None:
+            log = Path(self._tempdir) / "sandbox.log"
+            if log.exists():
+                self.output = log.read_text(errors="replace")
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+    def _control(self, method: str, path: str) -> dict[str, Any]:
+        if not self.url:
+            raise IonSandboxError("the Ion sandbox is not running")
+        request = urllib.request.Request(self.url + path, method=method)  # noqa: S310 - http on loopback
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                data: dict[str, Any] = json.load(response)
+        except (OSError, ValueError) as error:
+            raise IonSandboxError(f"{method} {path} failed: {error}") from error
+        return data
+
+    def expire_tokens(self) -> int:
+        """Make every access token expire now; return how many there were."""
+        return int(self._control("POST", "/sandbox/tokens/expire")["expired"])
+
+    def revoke_tokens(self) -> int:
+        """Revoke every access and refresh token; return how many were revoked."""
+        return int(self._control("POST", "/sandbox/tokens/revoke")["revoked"])
+
+    def stats(self) -> dict[str, Any]:
+        """Counters since start: token requests by grant type, profile requests, connections."""
+        return self._control("GET", "/sandbox/stats")
+
+    def reset_stats(self) -> None:
+        """Set the counters back to zero."""
+        self._control("POST", "/sandbox/stats/reset")
+
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - IonSandbox works without pytest
+    pass
+else:
+
+    @pytest.fixture(scope="session")
+    def ion_sandbox_redirect_uris() -> list[str]:
+        """Extra redirect URIs for ``ion_sandbox``; override it to add your site's."""
+        return []
+
+    @pytest.fixture(scope="session")
+    def ion_sandbox(ion_sandbox_redirect_uris: list[str]) -> Iterator[IonSandbox]:
+        """One Ion sandbox for the whole test session."""
+        with IonSandbox(redirect_uris=ion_sandbox_redirect_uris) as sandbox:
+            yield sandbox
