@@ -1,0 +1,768 @@
+"""The Ion API client (ion_oauth.api) and the re-login handling (ion_oauth.middleware).
+
+Ion is faked with ``responses``; the real sandbox is in tests/api/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
+from social_django.models import UserSocialAuth
+
+from ion_oauth.api import (
+    DEFAULT_REFRESH_MARGIN,
+    NOT_AUTHENTICATED,
+    IonClient,
+    Token,
+    refresh_margin,
+    token_fields,
+    token_from_extra_data,
+    token_rejected,
+)
+from ion_oauth.exceptions import IonLoginRequired, IonRejected, IonUnavailable
+from ion_oauth.middleware import IonLoginRequiredMiddleware, relogin_with_ion
+
+ION = "https://ion.example.test"
+TOKEN_URL = f"{ION}/oauth/token/"
+PROFILE_URL = f"{ION}/api/profile"
+FORBIDDEN = {"detail": "You do not have permission to perform this action."}
+
+
+def new_tokens(n: int = 2) -> dict[str, Any]:
+    """What Ion's token endpoint answers to a refresh."""
+    return {
+        "access_token": f"access-{n}",
+        "expires_in": 36000,
+        "token_type": "Bearer",
+        "scope": "read",
+        "refresh_token": f"refresh-{n}",
+    }
+
+
+def slow_refresh(request: Any) -> tuple[int, dict[str, str], str]:
+    """A refresh slow enough that every other thread arrives while it is under way."""
+    time.sleep(0.3)
+    return 200, {}, json.dumps(new_tokens())
+
+
+def stored(*, expires_in_s: float = 36000, **extra: Any) -> dict[str, Any]:
+    """extra_data as social-auth stores it after a login, expiring ``expires_in_s`` from now."""
+    return {
+        "access_token": "access-1",
+        "refresh_token": "refresh-1",
+        "expires": 36000,
+        "auth_time": int(time.time() + expires_in_s - 36000),
+        "scope": "read",
+        "ion_username": "2027jdoe",
+        **extra,
+    }
+
+
+@pytest.fixture
+def social(db: None) -> UserSocialAuth:
+    user = User.objects.create_user("2027jdoe")
+    return UserSocialAuth.objects.create(user=user, provider="ion", uid="1", extra_data=stored())
+
+
+def expire(social: UserSocialAuth) -> UserSocialAuth:
+    social.extra_data = stored(expires_in_s=10)
+    social.save()
+    return social
+
+
+def bearer(call: Any) -> str:
+    return str(call.request.headers["Authorization"])
+
+
+def token_calls(fake_ion: responses.RequestsMock) -> list[Any]:
+    return [c for c in fake_ion.calls if c.request.url == TOKEN_URL]
+
+
+def api_calls(fake_ion: responses.RequestsMock) -> list[Any]:
+    return [c for c in fake_ion.calls if c.request.url != TOKEN_URL]
+
+
+# -- requests and URLs ------------------------------------------------------------
+
+
+def test_get_sends_the_access_token_as_bearer_and_returns_the_json(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, student_profile: dict[str, Any]
+) -> None:
+    fake_ion.get(PROFILE_URL, json=student_profile)
+
+    assert IonClient.for_social(social).get("profile") == student_profile
+    assert bearer(fake_ion.calls[0]) == "Bearer access-1"
+    assert fake_ion.calls[0].request.headers["Accept"] == "application/json"
+
+
+def test_a_path_from_the_root_and_params_build_the_url(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(f"{ION}/api/schedule", json={"results": []})
+
+    IonClient.for_social(social).get("/api/schedule", {"page": "2", "q": "a b"})
+
+    assert fake_ion.calls[0].request.url == f"{ION}/api/schedule?page=2&q=a+b"
+
+
+@pytest.mark.parametrize("path", ["https://evil.example/api/profile", "//evil.example/x"])
+def test_an_absolute_url_is_refused_so_the_token_never_leaves_ion(
+    social: UserSocialAuth, path: str
+) -> None:
+    with pytest.raises(ValueError, match="Expected a path on Ion"):
+        IonClient.for_social(social).get(path)
+
+
+def test_post_sends_form_data_with_the_token(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.post(f"{ION}/api/eighth/signup/1", json={"ok": True})
+
+    result = IonClient.for_social(social).post("eighth/signup/1", {"activity": "7"})
+
+    assert result == {"ok": True}
+    assert parse_qs(fake_ion.calls[0].request.body) == {"activity": ["7"]}
+    assert bearer(fake_ion.calls[0]) == "Bearer access-1"
+
+
+def test_the_base_url_setting_decides_where_calls_go(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, settings: Any
+) -> None:
+    settings.SOCIAL_AUTH_ION_BASE_URL = "https://other-ion.example.test/"
+    fake_ion.get("https://other-ion.example.test/api/profile", json={"id": 1})
+
+    assert IonClient.for_social(social).get("profile") == {"id": 1}
+
+
+def test_ion_errors_other_than_a_bad_token_come_through_as_transport_errors(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, status=503, body="down")
+
+    with pytest.raises(IonUnavailable):
+        IonClient.for_social(social).get("profile")
+    assert token_calls(fake_ion) == []
+
+
+def test_calls_share_the_transport_session_so_connections_are_reused(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ion_oauth import transport
+
+    sessions = []
+    real = transport.get_session
+
+    def spy() -> Any:
+        sessions.append(real())
+        return sessions[-1]
+
+    monkeypatch.setattr(transport, "get_session", spy)
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+    client = IonClient.for_social(social)
+
+    client.get("profile")
+    client.get("profile")
+
+    assert len(sessions) == 2
+    assert sessions[0] is sessions[1]
+
+
+# -- refresh before expiry --------------------------------------------------------
+
+
+def test_a_fresh_token_is_used_without_a_refresh(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    assert token_calls(fake_ion) == []
+
+
+def test_a_token_about_to_expire_is_refreshed_before_the_call(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(expire(social)).get("profile")
+
+    assert parse_qs(token_calls(fake_ion)[0].request.body) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["refresh-1"],
+        "client_id": ["test-client-id"],
+        "client_secret": ["test-client-secret"],
+    }
+    assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-2"]
+
+
+def test_a_refresh_saves_the_new_tokens_and_keeps_the_profile_fields(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(expire(social)).get("profile")
+
+    saved = UserSocialAuth.objects.get(pk=social.pk).extra_data
+    assert saved["access_token"] == "access-2"
+    assert saved["refresh_token"] == "refresh-2"
+    assert saved["expires"] == 36000
+    assert abs(saved["auth_time"] - time.time()) < 5
+    assert saved["ion_username"] == "2027jdoe"
+    assert social.extra_data == saved
+
+
+def test_the_refresh_margin_setting_moves_the_refresh_earlier(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, settings: Any
+) -> None:
+    settings.SOCIAL_AUTH_ION_REFRESH_MARGIN = 600
+    social.extra_data = stored(expires_in_s=300)
+    social.save()
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    assert len(token_calls(fake_ion)) == 1
+
+
+def test_the_default_margin_leaves_a_token_with_minutes_left_alone(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    social.extra_data = stored(expires_in_s=300)
+    social.save()
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    assert token_calls(fake_ion) == []
+    assert refresh_margin() == DEFAULT_REFRESH_MARGIN == 60
+
+
+# -- refresh when Ion rejects the token ---------------------------------------------
+
+
+def test_a_rejected_token_is_refreshed_once_and_the_call_retried(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, status=403, json={"detail": NOT_AUTHENTICATED})
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+
+    assert IonClient.for_social(social).get("profile") == {"id": 1}
+    assert len(token_calls(fake_ion)) == 1
+    assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-1", "Bearer access-2"]
+
+
+def test_a_401_also_counts_as_a_rejected_token(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, status=401, json={"detail": "Invalid token."})
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+
+    assert IonClient.for_social(social).get("profile") == {"id": 1}
+    assert len(token_calls(fake_ion)) == 1
+
+
+def test_a_new_token_rejected_again_raises_without_a_second_refresh(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, status=403, json={"detail": NOT_AUTHENTICATED})
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+
+    with pytest.raises(IonRejected, match="even after refreshing") as raised:
+        IonClient.for_social(social).get("profile")
+    assert raised.value.code == "token_rejected"
+    assert raised.value.status_code == 403
+    assert len(token_calls(fake_ion)) == 1
+    assert len(api_calls(fake_ion)) == 2
+
+
+def test_a_403_for_a_missing_permission_is_raised_without_a_refresh(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    """A new token would not give the user a permission they lack."""
+    fake_ion.get(PROFILE_URL, status=403, json=FORBIDDEN)
+
+    with pytest.raises(IonRejected) as raised:
+        IonClient.for_social(social).get("profile")
+    assert raised.value.status_code == 403
+    assert not isinstance(raised.value, IonLoginRequired)
+    assert token_calls(fake_ion) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "rejected"),
+    [
+        (403, b'{"detail": "Authentication credentials were not provided."}', True),
+        (401, b"", True),
+        (403, b'{"detail": "You do not have permission to perform this action."}', False),
+        (403, b"<html>Forbidden</html>", False),
+        (403, b"\xff\xfe", False),
+        (403, b'["detail"]', False),
+        (200, b'{"detail": "Authentication credentials were not provided."}', False),
+        (404, b"", False),
+    ],
+)
+def test_token_rejected_recognises_only_ions_answer_to_a_bad_token(
+    status: int, body: bytes, rejected: bool
+) -> None:
+    assert token_rejected(status, body) is rejected
+
+
+# -- when Ion no longer accepts the refresh token ------------------------------------
+
+
+def test_a_refused_refresh_token_raises_login_required_and_changes_nothing(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+
+    with pytest.raises(IonLoginRequired, match="log in with Ion again"):
+        IonClient.for_social(expire(social)).get("profile")
+    assert UserSocialAuth.objects.get(pk=social.pk).extra_data["refresh_token"] == "refresh-1"
+    assert api_calls(fake_ion) == []
+
+
+def test_a_rejected_token_with_a_refused_refresh_token_raises_login_required(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, status=403, json={"detail": NOT_AUTHENTICATED})
+    fake_ion.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+
+    with pytest.raises(IonLoginRequired):
+        IonClient.for_social(social).get("profile")
+
+
+def test_ion_being_down_during_a_refresh_is_not_a_login_problem(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.post(TOKEN_URL, status=502, body="bad gateway")
+
+    with pytest.raises(IonUnavailable):
+        IonClient.for_social(expire(social)).get("profile")
+
+
+def test_no_stored_refresh_token_raises_login_required(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    social.extra_data = {k: v for k, v in stored(expires_in_s=10).items() if k != "refresh_token"}
+    social.save()
+
+    with pytest.raises(IonLoginRequired):
+        IonClient.for_social(social).get("profile")
+    assert len(fake_ion.calls) == 0
+
+
+def test_no_stored_access_token_raises_login_required(social: UserSocialAuth) -> None:
+    social.extra_data = {}
+    social.save()
+
+    with pytest.raises(IonLoginRequired):
+        IonClient.for_social(social).get("profile")
+
+
+# -- single flight: the second one in uses the first one's token ----------------------
+
+
+def test_a_rejected_token_already_replaced_in_the_database_is_not_refreshed_again(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    """Another process refreshed first: refreshing the old refresh token would log the
+    user out, because Ion revoked it when it rotated."""
+    client = IonClient.for_social(UserSocialAuth.objects.get(pk=social.pk))
+    social.extra_data = {**stored(), "access_token": "access-9", "refresh_token": "refresh-9"}
+    social.save()
+    fake_ion.get(PROFILE_URL, status=403, json={"detail": NOT_AUTHENTICATED})
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    assert client.get("profile") == {"id": 1}
+    assert token_calls(fake_ion) == []
+    assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-1", "Bearer access-9"]
+
+
+def test_an_expiring_token_already_refreshed_elsewhere_is_taken_from_the_database(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    client = IonClient.for_social(UserSocialAuth.objects.get(pk=expire(social).pk))
+    social.extra_data = {**stored(), "access_token": "access-9", "refresh_token": "refresh-9"}
+    social.save()
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    client.get("profile")
+
+    assert token_calls(fake_ion) == []
+    assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-9"]
+
+
+def test_a_replaced_token_that_is_itself_expiring_is_refreshed(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    client = IonClient.for_social(UserSocialAuth.objects.get(pk=expire(social).pk))
+    social.extra_data = {**stored(expires_in_s=5), "access_token": "access-9"}
+    social.save()
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    client.get("profile")
+
+    assert len(token_calls(fake_ion)) == 1
+    assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_with_one_rejected_token_refresh_it_exactly_once(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    user = User.objects.create_user("2027jdoe")
+    row = UserSocialAuth.objects.create(user=user, provider="ion", uid="1", extra_data=stored())
+    clients = [IonClient.for_social(UserSocialAuth.objects.get(pk=row.pk)) for _ in range(8)]
+
+    def profile(request: Any) -> tuple[int, dict[str, str], str]:
+        if request.headers["Authorization"] == "Bearer access-1":
+            return 403, {}, json.dumps({"detail": NOT_AUTHENTICATED})
+        return 200, {}, '{"id": 1}'
+
+    fake_ion.add_callback(responses.GET, PROFILE_URL, callback=profile)
+    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=slow_refresh)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def call(client: IonClient) -> None:
+        barrier.wait()
+        try:
+            client.get("profile")
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=call, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(token_calls(fake_ion)) == 1
+
+
+# -- building a client for a Django user --------------------------------------------
+
+
+def test_for_user_uses_the_users_ion_login(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_user(social.user).get("profile")
+
+    assert bearer(fake_ion.calls[0]) == "Bearer access-1"
+
+
+def test_for_user_without_an_ion_login_raises_login_required(db: None) -> None:
+    user = User.objects.create_user("local")
+
+    with pytest.raises(IonLoginRequired, match="log in with Ion"):
+        IonClient.for_user(user)
+
+
+def test_for_user_with_an_anonymous_user_raises_login_required() -> None:
+    with pytest.raises(IonLoginRequired):
+        IonClient.for_user(AnonymousUser())
+
+
+# -- stored expiry -------------------------------------------------------------------
+
+
+def test_expiry_is_auth_time_plus_expires() -> None:
+    assert token_from_extra_data({"access_token": "a", "expires": 100, "auth_time": 1000}) == Token(
+        "a", 1100.0
+    )
+
+
+def test_a_large_expires_is_a_timestamp() -> None:
+    token = token_from_extra_data({"access_token": "a", "expires": 2_000_000_000})
+
+    assert token.expires_at == 2_000_000_000.0
+
+
+def test_expires_without_auth_time_counts_from_now() -> None:
+    token = token_from_extra_data({"access_token": "a", "expires": 100})
+
+    assert token.expires_at is not None
+    assert abs(token.expires_at - (time.time() + 100)) < 5
+
+
+@pytest.mark.parametrize("extra", [{}, {"expires": None}, {"expires": "soon"}])
+def test_an_unknown_expiry_never_triggers_an_early_refresh(extra: dict[str, Any]) -> None:
+    token = token_from_extra_data({"access_token": "a", **extra})
+
+    assert token.expires_at is None
+    assert not token.expiring(DEFAULT_REFRESH_MARGIN)
+
+
+def test_token_fields_keeps_the_old_refresh_token_when_ion_sends_none() -> None:
+    fields = token_fields({"access_token": "a", "expires_in": 10}, now=1000.4)
+
+    assert fields == {"access_token": "a", "expires": 10, "auth_time": 1000}
+
+
+# -- without Django ------------------------------------------------------------------
+
+
+def plain(token: dict[str, Any], saved: list[dict[str, Any]], **kwargs: Any) -> IonClient:
+    return IonClient.from_token(
+        token,
+        client_id="plain-id",
+        client_secret="plain-secret",
+        on_token=saved.append,
+        base_url="https://plain-ion.example.test",
+        **kwargs,
+    )
+
+
+PLAIN = "https://plain-ion.example.test"
+
+
+def test_plain_client_refreshes_an_expired_token_and_hands_it_to_the_callback(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.post(f"{PLAIN}/oauth/token/", json=new_tokens())
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+    saved: list[dict[str, Any]] = []
+    client = plain(
+        {"access_token": "access-1", "refresh_token": "refresh-1", "expires_at": time.time() - 5},
+        saved,
+    )
+
+    assert client.get("profile") == {"id": 1}
+    assert parse_qs(fake_ion.calls[0].request.body) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["refresh-1"],
+        "client_id": ["plain-id"],
+        "client_secret": ["plain-secret"],
+    }
+    assert bearer(fake_ion.calls[1]) == "Bearer access-2"
+    assert [t["refresh_token"] for t in saved] == ["refresh-2"]
+    assert abs(saved[0]["expires_at"] - (time.time() + 36000)) < 5
+
+
+def test_plain_client_uses_a_token_with_expires_in_until_it_expires(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+    saved: list[dict[str, Any]] = []
+
+    plain({"access_token": "a", "refresh_token": "r", "expires_in": 36000}, saved).get("profile")
+
+    assert [c.request.url for c in fake_ion.calls] == [f"{PLAIN}/api/profile"]
+    assert saved == []
+
+
+def test_plain_client_refreshes_once_when_ion_rejects_the_token(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.get(f"{PLAIN}/api/profile", status=403, json={"detail": NOT_AUTHENTICATED})
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+    fake_ion.post(f"{PLAIN}/oauth/token/", json=new_tokens())
+    saved: list[dict[str, Any]] = []
+
+    assert plain({"access_token": "access-1", "refresh_token": "r"}, saved).get("profile") == {
+        "id": 1
+    }
+    assert len(saved) == 1
+
+
+def test_plain_client_keeps_the_refresh_token_when_ion_sends_none(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.post(f"{PLAIN}/oauth/token/", json={"access_token": "access-2", "expires_in": 60})
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+    saved: list[dict[str, Any]] = []
+
+    plain({"access_token": "a", "refresh_token": "r", "expires_at": 0}, saved).get("profile")
+
+    assert saved[0]["refresh_token"] == "r"
+
+
+def test_plain_client_with_a_refused_refresh_token_raises_login_required(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.post(f"{PLAIN}/oauth/token/", status=400, json={"error": "invalid_grant"})
+    saved: list[dict[str, Any]] = []
+
+    with pytest.raises(IonLoginRequired):
+        plain({"access_token": "a", "refresh_token": "r", "expires_at": 0}, saved).get("profile")
+    assert saved == []
+
+
+def test_plain_client_without_a_refresh_token_raises_login_required(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    with pytest.raises(IonLoginRequired):
+        plain({"access_token": "a", "expires_at": 0}, []).get("profile")
+    assert len(fake_ion.calls) == 0
+
+
+def test_plain_client_without_an_access_token_raises_login_required() -> None:
+    with pytest.raises(IonLoginRequired):
+        plain({"refresh_token": "r"}, []).get("profile")
+
+
+def test_plain_client_threads_sharing_an_expired_token_refresh_once(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.add_callback(responses.POST, f"{PLAIN}/oauth/token/", callback=slow_refresh)
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+    saved: list[dict[str, Any]] = []
+    client = plain({"access_token": "a", "refresh_token": "r", "expires_at": 0}, saved)
+    barrier = threading.Barrier(8)
+
+    def call() -> None:
+        barrier.wait()
+        client.get("profile")
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len([c for c in fake_ion.calls if c.request.url.endswith("/oauth/token/")]) == 1
+    assert len(saved) == 1
+
+
+def test_plain_client_works_without_django_settings() -> None:
+    """The requests-oauthlib case: a script with no Django project at all."""
+    script = textwrap.dedent(
+        """
+        import responses
+        from ion_oauth.api import IonClient
+
+        with responses.RequestsMock() as ion:
+            ion.post("https://ion.tjhsst.edu/oauth/token/", json={
+                "access_token": "new", "refresh_token": "r2", "expires_in": 36000,
+                "token_type": "Bearer", "scope": "read"})
+            ion.get("https://ion.tjhsst.edu/api/profile", json={"ion_username": "2027jdoe"})
+            saved = []
+            client = IonClient.from_token(
+                {"access_token": "old", "refresh_token": "r1", "expires_at": 0},
+                client_id="id", client_secret="secret", on_token=saved.append)
+            print(client.get("profile")["ion_username"], saved[0]["refresh_token"])
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2027jdoe", "r2"]
+
+
+# -- sending the user back through the Ion login --------------------------------------
+
+
+def request_for(path: str) -> HttpRequest:
+    request = RequestFactory().get(path)
+    request.session = {}  # type: ignore[assignment]
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    return request
+
+
+def login_required_view(request: HttpRequest) -> HttpResponse:
+    raise IonLoginRequired(None, "Your Ion login has expired or was revoked.")
+
+
+def test_middleware_redirects_login_required_to_the_login_page_with_next() -> None:
+    middleware = IonLoginRequiredMiddleware(login_required_view)
+    request = request_for("/schedule/?week=2")
+
+    response = middleware.process_exception(request, IonLoginRequired(None, "Expired."))
+
+    assert response is not None
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/schedule/%3Fweek%3D2"
+
+
+def test_middleware_tells_the_user_why_they_are_logging_in_again() -> None:
+    request = request_for("/schedule/")
+
+    IonLoginRequiredMiddleware(login_required_view).process_exception(
+        request, IonLoginRequired(None, "Your Ion login has expired.")
+    )
+
+    assert [str(m) for m in get_messages(request)] == ["Your Ion login has expired."]
+
+
+def test_middleware_follows_the_login_url_setting(settings: Any) -> None:
+    settings.LOGIN_URL = "/accounts/ion/"
+
+    response = IonLoginRequiredMiddleware(login_required_view).process_exception(
+        request_for("/x/"), IonLoginRequired(None, "Expired.")
+    )
+
+    assert response is not None
+    assert response["Location"] == "/accounts/ion/?next=/x/"
+
+
+@pytest.mark.parametrize(
+    "error", [IonRejected(None, "no"), IonUnavailable(None, "down"), ValueError("x")]
+)
+def test_middleware_leaves_other_exceptions_alone(error: Exception) -> None:
+    middleware = IonLoginRequiredMiddleware(login_required_view)
+
+    assert middleware.process_exception(request_for("/x/"), error) is None
+
+
+def test_middleware_passes_responses_through() -> None:
+    middleware = IonLoginRequiredMiddleware(lambda request: HttpResponse("ok"))
+
+    assert middleware(request_for("/x/")).content == b"ok"
+
+
+def test_decorated_view_redirects_login_required_to_the_login_page() -> None:
+    response = relogin_with_ion(login_required_view)(request_for("/schedule/"))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/schedule/"
+
+
+def test_decorated_view_without_messages_installed_still_redirects() -> None:
+    request = RequestFactory().get("/schedule/")
+
+    response = relogin_with_ion(login_required_view)(request)
+
+    assert response["Location"] == "/login/?next=/schedule/"
+
+
+def test_decorated_view_returns_its_response_otherwise() -> None:
+    @relogin_with_ion
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return HttpResponse(f"item {pk}")
+
+    assert view(request_for("/x/"), pk=3).content == b"item 3"
+    assert view.__name__ == "view"
