@@ -18,6 +18,7 @@ def test_the_test_site_passes_every_check():
     assert check_settings() + check_roles() + check_pipeline() == []
 
 
+@pytest.mark.django_db  # Django 6.1's check command also inspects the database
 def test_manage_py_check_runs_the_checks():
     with override_settings(SOCIAL_AUTH_ION_KEY=""), pytest.raises(SystemCheckError) as caught:
         call_command("check")
