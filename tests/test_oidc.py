@@ -1,0 +1,919 @@
+"""IonOpenIdConnect: the OpenID Connect login against Ion faked with ``responses``.
+
+Ion's keys are an RSA key made here; ID tokens are signed with it the way Ion signs them
+(RS256, ``kid`` in the header, the claims of tests/fixtures/ion/id_token_claims.json).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import jwt
+import pytest
+import requests
+import responses
+from conftest import ION, load_fixture
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
+from social_django.models import UserSocialAuth
+from social_django.utils import load_strategy
+
+from ion_oauth import oidc
+from ion_oauth.exceptions import IonResponseError
+from ion_oauth.oidc import IonOpenIdConnect
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+
+CLIENT_ID = "test-oidc-client"
+CLIENT_SECRET = "test-oidc-secret-long-enough-for-hs256-0123456789"
+ISSUER = f"{ION}/oauth"
+KID = "ion-key-1"
+DISCOVERY_URL = f"{ION}/oauth/.well-known/openid-configuration/"
+JWKS_URL = f"{ION}/oauth/.well-known/jwks.json"
+TOKEN_URL = f"{ION}/oauth/token/"
+ACCESS_TOKEN = load_fixture("token_response.json")["access_token"]
+
+
+def rejected(what: str) -> str:
+    return (
+        f"Ion's answer could not be verified: its ID token {what}. "
+        "You were not logged in; please log in again."
+    )
+
+
+UNKNOWN_KEY = (
+    "Ion's answer could not be verified: its ID token is signed with a key Ion does not "
+    "publish. You were not logged in; please try again in a minute."
+)
+
+
+@pytest.fixture(scope="module")
+def ion_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def other_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(autouse=True)
+def oidc_site(settings: Any) -> Any:
+    """The test site with the OIDC backend added, and nothing cached from other tests."""
+    settings.AUTHENTICATION_BACKENDS = [
+        "ion_oauth.oauth.IonOauth2",
+        "ion_oauth.oidc.IonOpenIdConnect",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    settings.SOCIAL_AUTH_ION_OIDC_KEY = CLIENT_ID
+    settings.SOCIAL_AUTH_ION_OIDC_SECRET = CLIENT_SECRET
+    settings.ROOT_URLCONF = "oidc.urls"
+    oidc.clear_cache()
+    yield settings
+    oidc.clear_cache()
+
+
+def public_jwk(key: rsa.RSAPrivateKey, kid: str = KID) -> dict[str, Any]:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+def discovery() -> dict[str, Any]:
+    """Ion's recorded discovery document, moved to the test site's Ion."""
+    text = json.dumps(load_fixture("oidc_discovery.json"))
+    return json.loads(text.replace("http://127.0.0.1:8080", ION))  # type: ignore[no-any-return]
+
+
+def at_hash(access_token: str) -> str:
+    digest = hashlib.sha256(access_token.encode()).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def messages_of(response: Any) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def assert_login_failed(response: Any, message: str) -> None:
+    """The request ended on the login-error page with ``message`` and created nobody."""
+    assert response.status_code == 302
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [message]
+    assert User.objects.count() == 0
+    assert UserSocialAuth.objects.count() == 0
+
+
+class FakeOidcIon:
+    """Ion with OpenID Connect: discovery, keys, and a token endpoint that mints ID tokens."""
+
+    def __init__(self, client: Any, mock: responses.RequestsMock, key: rsa.RSAPrivateKey):
+        self.client = client
+        self.mock = mock
+        self.key = key
+        self.discovery = mock.add(responses.GET, DISCOVERY_URL, json=discovery())
+        self.jwks = mock.add(responses.GET, JWKS_URL, json={"keys": [public_jwk(key)]})
+
+    def claims(self, nonce: str | None, **overrides: Any) -> dict[str, Any]:
+        """The recorded student's claims, issued now for this client and nonce."""
+        now = int(time.time())
+        claims = {
+            **load_fixture("id_token_claims.json")["claims"],
+            "iss": ISSUER,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "auth_time": now,
+            "exp": now + 36000,
+            "nonce": nonce,
+            "at_hash": at_hash(ACCESS_TOKEN),
+        }
+        claims.update(overrides)
+        return {name: value for name, value in claims.items() if value is not None}
+
+    def id_token(
+        self,
+        nonce: str | None,
+        *,
+        key: Any = None,
+        algorithm: str = "RS256",
+        kid: str | None = KID,
+        **overrides: Any,
+    ) -> str:
+        headers = {"kid": kid} if kid else {}
+        return jwt.encode(
+            self.claims(nonce, **overrides),
+            key if key is not None else self.key,
+            algorithm=algorithm,
+            headers=headers,
+        )
+
+    def begin(self) -> dict[str, str]:
+        """Start a login; return the query parameters of the redirect to Ion."""
+        response = self.client.post("/login/ion-oidc/")
+        assert response.status_code == 302, response
+        location = urlsplit(response["Location"])
+        assert f"{location.scheme}://{location.netloc}{location.path}" == f"{ION}/oauth/authorize/"
+        return dict(parse_qsl(location.query))
+
+    def answer_token(self, id_token: str | None, status: int = 200) -> None:
+        body = dict(load_fixture("token_response.json"), scope="openid profile email groups read")
+        if id_token is not None:
+            body["id_token"] = id_token
+        self.mock.add(responses.POST, TOKEN_URL, json=body, status=status)
+
+    def callback(self, state: str) -> Any:
+        return self.client.get("/complete/ion-oidc/", {"code": "the-code", "state": state})
+
+    def login(self, **token_options: Any) -> Any:
+        """A whole login; Ion's ID token carries the login's nonce unless told otherwise."""
+        params = self.begin()
+        token_options.setdefault("nonce", params["nonce"])
+        self.answer_token(self.id_token(**token_options))
+        return self.callback(params["state"])
+
+    def calls_to(self, url: str) -> int:
+        return sum(1 for call in self.mock.calls if call.request.url == url)
+
+
+@pytest.fixture
+def ion(client: Any, fake_ion: responses.RequestsMock, ion_key: rsa.RSAPrivateKey) -> FakeOidcIon:
+    return FakeOidcIon(client, fake_ion, ion_key)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The clock the caches read; tests move it forward with ``clock[0] += seconds``."""
+    now = [1000.0]
+    monkeypatch.setattr(oidc, "_clock", lambda: now[0])
+    return now
+
+
+# -- beginning a login ------------------------------------------------------------------
+
+
+def test_begin_redirects_to_the_authorization_endpoint_that_discovery_names(ion):
+    params = ion.begin()
+
+    assert params["client_id"] == CLIENT_ID
+    assert params["response_type"] == "code"
+    assert params["redirect_uri"] == "http://testserver/complete/ion-oidc/"
+
+
+def test_begin_asks_for_openid_and_the_claims_scopes(ion):
+    params = ion.begin()
+
+    assert params["scope"] == "openid profile email groups read"
+
+
+def test_openid_is_asked_even_when_the_scope_setting_leaves_it_out(ion, settings):
+    settings.SOCIAL_AUTH_ION_OIDC_IGNORE_DEFAULT_SCOPE = True
+    settings.SOCIAL_AUTH_ION_OIDC_SCOPE = ["profile"]
+
+    assert ion.begin()["scope"] == "openid profile"
+
+
+def test_begin_sends_a_fresh_nonce_and_an_s256_pkce_challenge(ion):
+    first, second = ion.begin(), ion.begin()
+
+    assert len(first["nonce"]) == 32
+    assert first["nonce"] != second["nonce"]
+    assert first["code_challenge_method"] == "S256"
+
+
+def test_the_token_request_carries_the_oidc_client_and_the_pkce_verifier(ion):
+    params = ion.begin()
+    ion.answer_token(ion.id_token(params["nonce"]))
+
+    ion.callback(params["state"])
+
+    token_call = next(c for c in ion.mock.calls if c.request.url == TOKEN_URL)
+    sent = dict(parse_qsl(token_call.request.body))
+    digest = hashlib.sha256(sent["code_verifier"].encode()).digest()
+    assert base64.urlsafe_b64encode(digest).decode().rstrip("=") == params["code_challenge"]
+    assert (sent["client_id"], sent["client_secret"]) == (CLIENT_ID, CLIENT_SECRET)
+    assert sent["redirect_uri"] == "http://testserver/complete/ion-oidc/"
+
+
+def test_ion_unreachable_at_begin_is_a_clear_message(client, fake_ion):
+    fake_ion.add(responses.GET, DISCOVERY_URL, body=requests.ConnectionError("refused"))
+
+    response = client.post("/login/ion-oidc/")
+
+    assert_login_failed(response, "Ion could not be reached. Please try again in a few minutes.")
+
+
+@pytest.mark.parametrize(
+    "field", ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"]
+)
+def test_a_discovery_document_without_an_endpoint_is_a_clear_message(client, fake_ion, field):
+    body = {**discovery(), field: "not a url"}
+    fake_ion.add(responses.GET, DISCOVERY_URL, json=body)
+
+    response = client.post("/login/ion-oidc/")
+
+    assert_login_failed(
+        response,
+        f"Ion's OpenID configuration has a missing or invalid '{field}' field. "
+        "Please try again later or tell the site's administrator.",
+    )
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+def backend() -> IonOpenIdConnect:
+    return IonOpenIdConnect(load_strategy())
+
+
+def test_base_url_comes_from_the_oauth2_backends_setting_by_default():
+    assert backend().discovery_url() == DISCOVERY_URL
+
+
+def test_an_oidc_base_url_setting_wins_over_the_shared_one(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = "https://oidc.example.test/"
+
+    assert backend().discovery_url() == (
+        "https://oidc.example.test/oauth/.well-known/openid-configuration/"
+    )
+
+
+def test_a_sites_own_base_url_setting_is_not_taken_for_ions(settings):
+    """Guards against social-auth's lookup falling back to a bare ``BASE_URL``."""
+    del settings.SOCIAL_AUTH_ION_BASE_URL
+    settings.BASE_URL = "https://my-site.example.test"
+
+    assert backend().discovery_url() == (
+        "https://ion.tjhsst.edu/oauth/.well-known/openid-configuration/"
+    )
+
+
+def test_timeout_falls_back_to_the_shared_setting(settings):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 3
+
+    assert backend().timeout() == 3.0
+
+
+def test_client_credentials_are_the_oidc_ones_never_the_oauth2_ones(settings):
+    del settings.SOCIAL_AUTH_ION_OIDC_KEY
+
+    assert backend().get_key_and_secret() == (None, CLIENT_SECRET)
+
+
+# -- a successful login -----------------------------------------------------------------
+
+
+def test_a_student_logs_in_and_gets_a_user_from_the_id_token_claims(ion):
+    response = ion.login()
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    user = User.objects.get()
+    assert (user.username, user.email) == ("2027jdoe", "2027jdoe@tjhsst.edu")
+    social = UserSocialAuth.objects.get()
+    assert (social.provider, social.uid) == ("ion-oidc", "1")
+
+
+def test_names_come_from_the_claims_through_social_cores_user_details_step(ion, settings):
+    settings.SOCIAL_AUTH_PIPELINE = [
+        *settings.SOCIAL_AUTH_PIPELINE,
+        "social_core.pipeline.user.user_details",
+    ]
+
+    ion.login()
+
+    user = User.objects.get()
+    assert (user.first_name, user.last_name) == ("John", "Doe")
+
+
+def test_the_first_login_asks_ion_for_discovery_token_and_keys_and_no_profile(ion):
+    ion.login()
+
+    assert [call.request.url for call in ion.mock.calls] == [DISCOVERY_URL, TOKEN_URL, JWKS_URL]
+
+
+def test_discovery_and_keys_are_cached_so_a_second_login_costs_one_request(ion, client):
+    ion.login()
+    client.logout()
+    before = len(ion.mock.calls)
+
+    response = ion.login()
+
+    assert response["Location"] == "/"
+    assert [call.request.url for call in ion.mock.calls[before:]] == [TOKEN_URL]
+
+
+def test_discovery_is_fetched_again_after_a_day(ion, client, clock):
+    ion.login()
+    client.logout()
+    clock[0] += oidc.DISCOVERY_LIFETIME + 1
+
+    ion.begin()
+
+    assert ion.calls_to(DISCOVERY_URL) == 2
+
+
+def test_keys_are_fetched_again_after_their_lifetime(ion, client, clock):
+    ion.login()
+    client.logout()
+    clock[0] += oidc.KEYS_LIFETIME + 1
+
+    ion.login()
+
+    assert ion.calls_to(JWKS_URL) == 2
+
+
+def test_extra_data_keeps_the_id_token_tokens_and_ion_fields(ion):
+    ion.login()
+
+    extra = UserSocialAuth.objects.get().extra_data
+    assert extra["id_token"].count(".") == 2
+    assert extra["access_token"] == ACCESS_TOKEN
+    assert extra["refresh_token"] == load_fixture("token_response.json")["refresh_token"]
+    assert extra["expires"] == 36000
+    assert (extra["ion_username"], extra["display_name"]) == ("2027jdoe", "John Doe")
+    assert (extra["groups"], extra["is_sysadmin"]) == ([], False)
+
+
+def test_an_email_ion_says_is_unverified_is_not_copied(ion):
+    ion.login(email_verified=False)
+
+    assert User.objects.get().email == ""
+
+
+def test_a_token_without_at_hash_is_accepted(ion):
+    ion.login(at_hash=None)
+
+    assert User.objects.count() == 1
+
+
+def test_logging_in_again_reuses_the_same_user(ion, client):
+    ion.login()
+    client.logout()
+
+    ion.login(given_name="Johnny")
+
+    assert User.objects.count() == 1
+    assert UserSocialAuth.objects.count() == 1
+
+
+# -- ID tokens that are refused ---------------------------------------------------------
+
+
+def test_a_bad_signature_is_refused(ion, other_key):
+    assert_login_failed(ion.login(key=other_key), rejected("has an invalid signature"))
+
+
+def test_a_wrong_audience_is_refused(ion):
+    response = ion.login(aud="another-application")
+
+    assert_login_failed(response, rejected("was issued to another application"))
+
+
+def test_an_authorized_party_other_than_this_client_is_refused(ion):
+    response = ion.login(aud=[CLIENT_ID, "another"], azp="another")
+
+    assert_login_failed(response, rejected("was issued to another application"))
+
+
+def test_a_wrong_issuer_is_refused(ion):
+    response = ion.login(iss="https://evil.example.test/oauth")
+
+    assert_login_failed(response, rejected("was issued by another server than this site's Ion"))
+
+
+def test_an_expired_token_is_refused(ion):
+    now = int(time.time())
+    response = ion.login(iat=now - 7200, exp=now - oidc.LEEWAY - 1)
+
+    assert_login_failed(response, rejected("has expired"))
+
+
+def test_a_token_expired_within_the_clock_leeway_is_accepted(ion):
+    ion.login(exp=int(time.time()) - oidc.LEEWAY + 10)
+
+    assert User.objects.count() == 1
+
+
+def test_a_token_not_valid_yet_is_refused(ion):
+    response = ion.login(nbf=int(time.time()) + 3600)
+
+    assert_login_failed(response, rejected("is not valid yet"))
+
+
+def test_a_token_without_expiry_is_refused(ion):
+    response = ion.login(exp=None)
+
+    assert_login_failed(response, rejected("lacks a required claim"))
+
+
+def test_a_token_without_nonce_is_refused(ion):
+    params = ion.begin()
+    ion.answer_token(ion.id_token(None))
+
+    assert_login_failed(ion.callback(params["state"]), rejected("does not belong to this login"))
+
+
+def test_a_token_replayed_from_an_earlier_login_is_refused(ion, client):
+    """Guards against an ID token (and its nonce) captured once being used to log in again."""
+    earlier = ion.begin()
+    replayed = ion.id_token(earlier["nonce"])
+    ion.answer_token(replayed)
+    ion.callback(earlier["state"])
+    client.logout()
+    User.objects.all().delete()
+
+    params = ion.begin()
+    ion.answer_token(replayed)
+
+    assert_login_failed(ion.callback(params["state"]), rejected("does not belong to this login"))
+
+
+def test_a_token_for_another_tabs_login_is_refused(ion):
+    other_tab = ion.begin()
+    params = ion.begin()
+    ion.answer_token(ion.id_token(other_tab["nonce"]))
+
+    assert_login_failed(ion.callback(params["state"]), rejected("does not belong to this login"))
+
+
+def test_an_at_hash_of_another_access_token_is_refused(ion):
+    response = ion.login(at_hash=at_hash("another-access-token"))
+
+    assert_login_failed(response, rejected("does not match its access token"))
+
+
+def test_an_hs256_token_signed_with_the_client_secret_is_refused(ion):
+    """Guards against algorithm confusion: Ion offers HS256, this site only trusts RS256."""
+    response = ion.login(key=CLIENT_SECRET, algorithm="HS256")
+
+    assert_login_failed(response, rejected("is not signed the way Ion signs"))
+
+
+def test_an_unsigned_token_is_refused(ion):
+    response = ion.login(key="", algorithm="none")
+
+    assert_login_failed(response, rejected("is not signed the way Ion signs"))
+
+
+def test_a_token_without_key_id_is_refused(ion):
+    assert_login_failed(ion.login(kid=None), rejected("is not signed the way Ion signs"))
+
+
+def test_a_token_that_is_not_a_jwt_is_refused(ion):
+    params = ion.begin()
+    ion.answer_token("not-a-jwt")
+
+    assert_login_failed(ion.callback(params["state"]), rejected("could not be read"))
+
+
+def test_a_token_with_an_undecodable_body_is_refused(ion):
+    params = ion.begin()
+    header, _body, signature = ion.id_token(params["nonce"]).split(".")
+    ion.answer_token(f"{header}.!!!.{signature}")
+
+    assert_login_failed(ion.callback(params["state"]), rejected("could not be read"))
+
+
+def test_a_token_with_an_unreadable_claim_is_refused(ion):
+    assert_login_failed(ion.login(iat="yesterday"), rejected("could not be read"))
+
+
+def test_a_token_response_without_id_token_names_the_likely_cause(ion):
+    params = ion.begin()
+    ion.answer_token(None)
+
+    assert_login_failed(
+        ion.callback(params["state"]),
+        "Ion's answer carried no ID token: the application on Ion may not have OpenID "
+        "Connect enabled. Please tell the site's administrator.",
+    )
+
+
+def test_a_token_without_preferred_username_names_the_claim(ion):
+    response = ion.login(preferred_username=None)
+
+    assert_login_failed(
+        response,
+        "Ion's ID token has a missing or invalid 'preferred_username' field. "
+        "Please try again later or tell the site's administrator.",
+    )
+
+
+def test_refusals_are_logged_on_the_ion_oauth_logger(ion, other_key, caplog):
+    ion.login(key=other_key)
+
+    assert "Rejected an ID token from Ion: it has an invalid signature" in caplog.text
+
+
+# -- key rotation -----------------------------------------------------------------------
+
+
+def test_an_unknown_key_id_refetches_the_keys_once_then_is_refused(ion, client, clock):
+    ion.login()
+    client.logout()
+    clock[0] += oidc.KEY_REFETCH_INTERVAL + 1
+
+    response = ion.login(kid="unknown-key")
+
+    assert_login_failed_keeping_users(response, UNKNOWN_KEY)
+    assert ion.calls_to(JWKS_URL) == 2
+
+
+def test_another_unknown_key_id_soon_after_does_not_refetch(ion, client, clock):
+    """Guards against forged tokens turning every login into a key fetch at Ion."""
+    ion.login()
+    client.logout()
+    clock[0] += oidc.KEY_REFETCH_INTERVAL + 1
+    ion.login(kid="unknown-key")
+    client.get("/login-error/")
+    clock[0] += 1
+
+    response = ion.login(kid="another-unknown-key")
+
+    assert_login_failed_keeping_users(response, UNKNOWN_KEY)
+    assert ion.calls_to(JWKS_URL) == 2
+
+
+def test_an_unknown_key_id_right_after_the_first_fetch_is_refused_without_refetch(ion):
+    response = ion.login(kid="unknown-key")
+
+    assert_login_failed(response, UNKNOWN_KEY)
+    assert ion.calls_to(JWKS_URL) == 1
+
+
+def test_a_key_ion_rotated_in_is_found_by_the_refetch(ion, client, clock, other_key):
+    ion.login()
+    client.logout()
+    clock[0] += oidc.KEY_REFETCH_INTERVAL + 1
+    ion.mock.replace(
+        responses.GET,
+        JWKS_URL,
+        json={"keys": [public_jwk(ion.key), public_jwk(other_key, "ion-key-2")]},
+    )
+
+    response = ion.login(key=other_key, kid="ion-key-2")
+
+    assert response["Location"] == "/"
+
+
+def assert_login_failed_keeping_users(response: Any, message: str) -> None:
+    """Like assert_login_failed, after an earlier successful login made one user."""
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [message]
+    assert User.objects.count() == 1
+
+
+def test_keys_ion_sends_without_keys_is_a_clear_message(ion):
+    ion.mock.replace(responses.GET, JWKS_URL, json={"not": "keys"})
+
+    assert_login_failed(
+        ion.login(),
+        "Ion's signing keys has a missing or invalid 'keys' field. "
+        "Please try again later or tell the site's administrator.",
+    )
+
+
+def test_parse_jwks_keeps_only_rs256_signing_keys_with_an_id(ion_key):
+    good = public_jwk(ion_key)
+    keys = [
+        good,
+        {**good, "kid": "enc", "use": "enc"},
+        {**good, "kid": "es", "alg": "ES256"},
+        {"kty": "oct", "kid": "secret", "k": "c2VjcmV0"},
+        {**good, "kid": None},
+        "not a key",
+        {**good, "kid": "broken", "n": "!!"},
+    ]
+
+    assert list(oidc.parse_jwks({"keys": keys})) == [KID]
+
+
+# -- the discovery document -------------------------------------------------------------
+
+
+def test_parse_discovery_keeps_the_endpoints_and_end_session():
+    config = oidc.parse_discovery(discovery())
+
+    assert config == {
+        "issuer": ISSUER,
+        "authorization_endpoint": f"{ION}/oauth/authorize/",
+        "token_endpoint": TOKEN_URL,
+        "jwks_uri": JWKS_URL,
+        "end_session_endpoint": f"{ION}/oauth/logout/",
+    }
+
+
+def test_parse_discovery_accepts_no_end_session_endpoint():
+    body = discovery()
+    del body["end_session_endpoint"]
+
+    assert "end_session_endpoint" not in oidc.parse_discovery(body)
+
+
+def test_parse_discovery_refuses_an_end_session_endpoint_that_is_not_a_url():
+    with pytest.raises(IonResponseError, match="'end_session_endpoint'"):
+        oidc.parse_discovery({**discovery(), "end_session_endpoint": 42})
+
+
+# -- claims -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sub", 1),
+        ("sub", ""),
+        ("preferred_username", "  "),
+        ("given_name", 5),
+        ("email", ["a@b"]),
+        ("email_verified", "yes"),
+        ("is_sysadmin", 1),
+        ("groups", "admins"),
+        ("groups", [1]),
+    ],
+)
+def test_parse_claims_refuses_a_claim_of_the_wrong_type(field, value):
+    claims = {**load_fixture("id_token_claims.json")["claims"], field: value}
+
+    with pytest.raises(IonResponseError, match=f"'{field}'"):
+        oidc.parse_claims(claims)
+
+
+def test_parse_claims_accepts_the_recorded_claims_and_userinfo():
+    assert oidc.parse_claims(load_fixture("id_token_claims.json")["claims"])["sub"] == "1"
+    assert oidc.parse_claims(load_fixture("userinfo_student.json"))["groups"] == []
+
+
+# -- pipeline: groups and is_sysadmin ---------------------------------------------------
+
+
+def claims_with(**overrides: Any) -> dict[str, Any]:
+    return {**load_fixture("id_token_claims.json")["claims"], **overrides}
+
+
+def group_names(user: Any) -> set[str]:
+    return set(user.groups.values_list("name", flat=True))
+
+
+def test_sync_oidc_groups_puts_the_user_in_the_mapped_groups(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"admin_all": "Admins", "lab": "Lab users"}
+    user = User.objects.create(username="2027jdoe")
+
+    oidc.sync_oidc_groups(backend(), {}, claims_with(groups=["lab", "unmapped"]), user)
+
+    assert group_names(user) == {"Lab users"}
+
+
+def test_sync_oidc_groups_removes_mapped_groups_ion_no_longer_lists_and_keeps_others(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"admin_all": "Admins", "lab": "Lab users"}
+    user = User.objects.create(username="2027jdoe")
+    user.groups.add(
+        *(Group.objects.create(name=n) for n in ("Admins", "Lab users", "Site editors"))
+    )
+
+    oidc.sync_oidc_groups(backend(), {}, claims_with(groups=["lab"]), user)
+
+    assert group_names(user) == {"Lab users", "Site editors"}
+
+
+def test_sync_oidc_groups_without_a_map_touches_no_group():
+    user = User.objects.create(username="2027jdoe")
+    user.groups.add(Group.objects.create(name="Admins"))
+
+    oidc.sync_oidc_groups(backend(), {}, claims_with(groups=["lab"]), user)
+
+    assert group_names(user) == {"Admins"}
+
+
+def test_is_sysadmin_leaves_is_superuser_alone_unless_a_setting_asks():
+    user = User.objects.create(username="2027jdoe", is_superuser=True)
+
+    oidc.sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=False), user)
+
+    user.refresh_from_db()
+    assert user.is_superuser is True
+
+
+@pytest.mark.parametrize(("is_sysadmin", "was"), [(True, False), (False, True), (True, True)])
+def test_is_sysadmin_sets_and_clears_is_superuser_when_the_setting_asks(settings, is_sysadmin, was):
+    settings.SOCIAL_AUTH_ION_OIDC_SYSADMIN_IS_SUPERUSER = True
+    user = User.objects.create(username="2027jdoe", is_superuser=was)
+
+    oidc.sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=is_sysadmin), user)
+
+    user.refresh_from_db()
+    assert user.is_superuser is is_sysadmin
+
+
+def test_sync_oidc_groups_does_nothing_for_other_backends(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"lab": "Lab users"}
+    settings.SOCIAL_AUTH_ION_SYSADMIN_IS_SUPERUSER = True
+    user = User.objects.create(username="2027jdoe")
+    oauth2 = load_strategy().get_backend("ion")
+
+    oidc.sync_oidc_groups(oauth2, {}, claims_with(groups=["lab"], is_sysadmin=True), user)
+
+    assert (group_names(user), user.is_superuser) == (set(), False)
+
+
+def test_sync_oidc_groups_does_nothing_without_a_user():
+    assert oidc.sync_oidc_groups(backend(), {}, claims_with(), None) is None
+
+
+def test_a_login_runs_sync_oidc_groups_from_the_pipeline(ion, settings):
+    settings.SOCIAL_AUTH_PIPELINE = [
+        *settings.SOCIAL_AUTH_PIPELINE,
+        "ion_oauth.oidc.sync_oidc_groups",
+    ]
+    settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"lab": "Lab users"}
+
+    ion.login(groups=["lab"])
+
+    assert group_names(User.objects.get()) == {"Lab users"}
+
+
+# -- pipeline: moving from the OAuth2 backend -------------------------------------------
+
+
+def test_associate_oauth2_user_finds_the_user_who_logged_in_with_oauth2():
+    user = User.objects.create(username="2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
+
+    assert oidc.associate_oauth2_user(backend(), "1") == {"user": user}
+
+
+def test_associate_oauth2_user_finds_nobody_for_a_new_person():
+    assert oidc.associate_oauth2_user(backend(), "1") is None
+
+
+def test_associate_oauth2_user_leaves_an_already_found_user_alone():
+    user = User.objects.create(username="someone")
+    UserSocialAuth.objects.create(
+        user=User.objects.create(username="2027jdoe"), provider="ion", uid="1"
+    )
+
+    assert oidc.associate_oauth2_user(backend(), "1", user) is None
+
+
+def test_associate_oauth2_user_does_nothing_for_other_backends():
+    UserSocialAuth.objects.create(
+        user=User.objects.create(username="2027jdoe"), provider="ion", uid="1"
+    )
+
+    assert oidc.associate_oauth2_user(load_strategy().get_backend("ion"), "1") is None
+
+
+def test_a_site_moving_to_oidc_keeps_each_persons_user(ion, settings):
+    pipeline = list(settings.SOCIAL_AUTH_PIPELINE)
+    pipeline.insert(
+        pipeline.index("social_core.pipeline.social_auth.social_user") + 1,
+        "ion_oauth.oidc.associate_oauth2_user",
+    )
+    settings.SOCIAL_AUTH_PIPELINE = pipeline
+    user = User.objects.create(username="2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
+
+    ion.login()
+
+    assert User.objects.get() == user
+    assert set(user.social_auth.values_list("provider", flat=True)) == {"ion", "ion-oidc"}
+
+
+# -- logging out at Ion -----------------------------------------------------------------
+
+
+def logout_target(response: Any) -> tuple[str, dict[str, str]]:
+    location = urlsplit(response["Location"])
+    return f"{location.scheme}://{location.netloc}{location.path}", dict(parse_qsl(location.query))
+
+
+def test_logout_ends_the_session_here_and_sends_the_browser_to_ions_end_session(ion, client):
+    ion.login()
+    id_token = UserSocialAuth.objects.get().extra_data["id_token"]
+
+    response = client.post("/logout/ion/")
+
+    assert logout_target(response) == (
+        f"{ION}/oauth/logout/",
+        {
+            "client_id": CLIENT_ID,
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": "http://testserver/",
+        },
+    )
+    assert client.get("/").content == b"home: anonymous"
+
+
+def test_logout_returns_to_logout_redirect_url(ion, client, settings):
+    settings.LOGOUT_REDIRECT_URL = "/login/"
+    ion.login()
+
+    response = client.post("/logout/ion/")
+
+    assert logout_target(response)[1]["post_logout_redirect_uri"] == "http://testserver/login/"
+
+
+def test_logout_uses_the_post_logout_redirect_uri_setting(ion, client, settings):
+    settings.SOCIAL_AUTH_ION_OIDC_POST_LOGOUT_REDIRECT_URI = "https://site.example.test/bye/"
+    ion.login()
+
+    response = client.post("/logout/ion/")
+
+    assert (
+        logout_target(response)[1]["post_logout_redirect_uri"] == "https://site.example.test/bye/"
+    )
+
+
+def test_logout_by_get_is_refused_so_links_cannot_log_people_out(ion, client):
+    ion.login()
+
+    assert client.get("/logout/ion/").status_code == 405
+    assert client.get("/").content == b"home: 2027jdoe"
+
+
+def test_logout_of_a_user_who_did_not_use_oidc_stays_on_the_site(client):
+    client.force_login(User.objects.create(username="local"))
+
+    response = client.post("/logout/ion/")
+
+    assert response["Location"] == "/"
+    assert client.get("/").content == b"home: anonymous"
+
+
+def test_logout_when_nobody_is_logged_in_redirects_home(client):
+    assert client.post("/logout/ion/")["Location"] == "/"
+
+
+def test_logout_while_ion_is_unreachable_still_logs_out_here(ion, client, fake_ion, caplog):
+    ion.login()
+    oidc.clear_cache()
+    fake_ion.replace(responses.GET, DISCOVERY_URL, body=requests.ConnectionError("refused"))
+
+    response = client.post("/logout/ion/")
+
+    assert response["Location"] == "/"
+    assert client.get("/").content == b"home: anonymous"
+    assert "logged out here only" in caplog.text
+
+
+def test_logout_without_an_end_session_endpoint_stays_on_the_site(ion, client, fake_ion):
+    ion.login()
+    oidc.clear_cache()
+    body = discovery()
+    del body["end_session_endpoint"]
+    fake_ion.replace(responses.GET, DISCOVERY_URL, json=body)
+
+    assert client.post("/logout/ion/")["Location"] == "/"
+
+
+def test_end_session_url_without_token_or_return_uri_names_only_the_client(fake_ion):
+    fake_ion.add(responses.GET, DISCOVERY_URL, json=discovery())
+
+    assert backend().end_session_url() == f"{ION}/oauth/logout/?client_id={CLIENT_ID}"
