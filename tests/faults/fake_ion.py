@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ion"
 TOKEN_PATH = "/oauth/token/"
+TOKEN_SECRETS = ("access_token", "refresh_token")
 PROFILE_PATH = "/api/profile"
 #: How long a stalled reply holds its connection at most; :meth:`FakeIon.reset` ends it sooner.
 HOLD_SECONDS = 10.0
@@ -216,7 +217,9 @@ def token_without(*names: str, **changes: Any) -> Reply:
         token = handler.ion.new_token()
         for name in names:
             del token[name]
-        json_body({**token, **changes})(handler)
+        token.update(changes)
+        handler.ion.issued += [v for v in map(token.get, TOKEN_SECRETS) if isinstance(v, str)]
+        json_body(token)(handler)
 
     return reply
 

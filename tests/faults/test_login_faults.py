@@ -32,6 +32,14 @@ STALL_IS_NOT_A_TIMEOUT = (
     "transport._read_capped lets requests report a read timeout in the body as "
     "ConnectionError, so a stall mid-body says 'could not be reached' and logs ConnectionError"
 )
+UNSENDABLE_TOKEN_ACCEPTED = (
+    "profile.parse_token accepts any non-empty string as access_token; one that cannot go "
+    "in an HTTP header makes the profile request fail before it is sent"
+)
+LONE_SURROGATE_CRASHES = (
+    "transport._decode_json accepts JSON string escapes of lone surrogates ('\\ud800'); "
+    "saving them on the user raises UnicodeEncodeError, a 500"
+)
 FIELD_ERRORS_ARE_NOT_LOGGED = (
     "profile._fail raises without logging, so a token or profile with a missing or invalid "
     "field leaves no ion_oauth log record"
@@ -48,6 +56,8 @@ class Fault:
     message: str
     #: The one ``ion_oauth`` warning; ``{url}`` is the fake Ion's base URL.
     log: str
+    #: Why every test of this fault fails today (it ends in a 500), if it does.
+    bug: str | None = None
     message_bug: str | None = None
     log_bug: str | None = None
 
@@ -99,7 +109,7 @@ def endpoint_faults(what: str, method: str, path: str, body: bytes) -> list[Faul
         return f"Ion {what} request failed: {detail}"
 
     def fault(name: str, reply: Reply, message: str, log: str, bug: str | None = None) -> Fault:
-        return Fault(f"{what}: {name}", path, reply, message, log, bug, bug)
+        return Fault(f"{what}: {name}", path, reply, message, log, None, bug, bug)
 
     latin1 = body.replace(b"}", ', "note": "Jos\xe9"}'.encode("latin-1"), 1)
     return [
@@ -190,14 +200,15 @@ def endpoint_faults(what: str, method: str, path: str, body: bytes) -> list[Faul
     ]
 
 
-def token_field_fault(name: str, reply: Reply, field: str) -> Fault:
+def token_field_fault(name: str, reply: Reply, field: str, **bugs: str) -> Fault:
+    """A token response with a missing or invalid ``field``."""
     return Fault(
         f"token: {name}",
         TOKEN_PATH,
         reply,
         bad_field("token", field),
         f"Ion token response has a missing or invalid '{field}' field",
-        log_bug=FIELD_ERRORS_ARE_NOT_LOGGED,
+        **{"log_bug": FIELD_ERRORS_ARE_NOT_LOGGED, **bugs},
     )
 
 
@@ -231,7 +242,28 @@ FAULTS = [
         fake_ion.json_body({"error": "invalid_request"}),
         "access_token",
     ),
+    token_field_fault(
+        "access_token not Latin-1",
+        fake_ion.token_without(access_token="fake-ion-\u20ac-access"),
+        "access_token",
+        bug=UNSENDABLE_TOKEN_ACCEPTED,
+    ),
+    token_field_fault(
+        "access_token with a line break",
+        fake_ion.token_without(access_token="fake-ion-access\r\nX-Injected: 1"),
+        "access_token",
+        message_bug=UNSENDABLE_TOKEN_ACCEPTED,
+        log_bug=UNSENDABLE_TOKEN_ACCEPTED,
+    ),
     *endpoint_faults("profile", "GET", PROFILE_PATH, PROFILE_BODY),
+    Fault(
+        "profile: a lone surrogate escape in first_name",
+        PROFILE_PATH,
+        fake_ion.raw(PROFILE_BODY.replace(b'"first_name":"John"', b'"first_name":"\\ud800"')),
+        unreadable("profile"),
+        "Ion profile response (HTTP 200) is not a JSON object",
+        bug=LONE_SURROGATE_CRASHES,
+    ),
     Fault(
         "profile: HTTP 403 for the new token",
         PROFILE_PATH,
@@ -263,7 +295,7 @@ def cases(bug: str | None = None) -> list[Any]:
     """``FAULTS`` as parameters; a fault with a known ``bug`` for this test is a strict xfail."""
     params = []
     for fault in FAULTS:
-        reason = getattr(fault, bug) if bug else None
+        reason = fault.bug or (getattr(fault, bug) if bug else None)
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         params.append(pytest.param(fault, id=fault.name, marks=marks))
     return params
