@@ -1,0 +1,69 @@
+"""One server process of the cross-process refresh test (run by test_api_postgres.py).
+
+``refresh_worker.py create AGE`` reads Ion tokens (JSON) from stdin, stores them for a new
+user as a login would, AGE seconds old, and prints the row's pk.
+``refresh_worker.py call PK CALLS DIR NAME`` loads the row once per call (like separate web
+requests), writes DIR/NAME.ready, waits for DIR/go, makes CALLS API calls from 8 threads
+and prints {"ok": n, "errors": [...]}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import django
+
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from social_django.models import UserSocialAuth  # noqa: E402
+
+from ion_oauth.api import IonClient  # noqa: E402
+
+
+def create(age: float) -> None:
+    tokens = json.load(sys.stdin)
+    user = User.objects.create_user("2027jdoe")
+    social = UserSocialAuth.objects.create(
+        user=user,
+        provider="ion",
+        uid="1",
+        extra_data={
+            "auth_time": int(time.time() - age),
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "expires": tokens["expires_in"],
+            "scope": tokens["scope"],
+        },
+    )
+    print(social.pk)
+
+
+def call(pk: int, calls: int, directory: Path, name: str) -> None:
+    socials = [UserSocialAuth.objects.get(pk=pk) for _ in range(calls)]
+    (directory / f"{name}.ready").touch()
+    while not (directory / "go").exists():
+        time.sleep(0.01)
+
+    def one(social: UserSocialAuth) -> str | None:
+        try:
+            IonClient.for_social(social).get("profile")
+        except Exception as error:  # reported to the test, which asserts there are none
+            return repr(error)
+        return None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one, socials))
+    errors = [r for r in results if r is not None]
+    print(json.dumps({"ok": len(results) - len(errors), "errors": errors}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "create":
+        create(float(sys.argv[2]))
+    else:
+        call(int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5])

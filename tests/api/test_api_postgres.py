@@ -1,0 +1,150 @@
+"""Several server processes sharing one PostgreSQL database: the refresh stays
+single-flight across processes, and a login may finish on another server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from apitest import HERE, Forms, authorize, fetch_tokens
+
+from ion_oauth.testing import IonSandbox
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+WORKER = str(HERE / "refresh_worker.py")
+
+
+def store_tokens(ion: IonSandbox, env: dict[str, str], *, age: float) -> int:
+    """A user whose Ion login (tokens from the sandbox) is ``age`` seconds old; its pk."""
+    created = subprocess.run(
+        [sys.executable, WORKER, "create", str(age)],
+        input=json.dumps(fetch_tokens(ion)),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    return int(created.stdout)
+
+
+def call_from_two_processes(pk: int, env: dict[str, str], tmp_path: Path) -> list[dict[str, Any]]:
+    """25 calls from 8 threads in each of two processes, all let go at the same moment."""
+    workers = [
+        subprocess.Popen(
+            [sys.executable, WORKER, "call", str(pk), "25", str(tmp_path), name],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("one", "two")
+    ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"{n}.ready").exists() for n in ("one", "two")):
+        assert time.monotonic() < deadline, "the workers did not start"
+        assert all(w.poll() is None for w in workers), [w.communicate() for w in workers]
+        time.sleep(0.05)
+    (tmp_path / "go").touch()
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        results.append(json.loads(out))
+    return results
+
+
+def refreshes(ion: IonSandbox) -> int:
+    return int(ion.stats()["token_requests"].get("refresh_token", 0))
+
+
+def test_two_processes_on_a_token_ion_rejects_refresh_it_exactly_once(
+    ion: IonSandbox, pg_site: dict[str, str], tmp_path: Path
+) -> None:
+    pk = store_tokens(ion, pg_site, age=0)
+    ion.expire_tokens()
+    ion.reset_stats()
+
+    results = call_from_two_processes(pk, pg_site, tmp_path)
+
+    assert results == [{"ok": 25, "errors": []}, {"ok": 25, "errors": []}]
+    assert refreshes(ion) == 1
+
+
+def test_two_processes_on_an_expired_token_refresh_it_exactly_once(
+    ion: IonSandbox, pg_site: dict[str, str], tmp_path: Path
+) -> None:
+    pk = store_tokens(ion, pg_site, age=36000)
+    ion.reset_stats()
+
+    results = call_from_two_processes(pk, pg_site, tmp_path)
+
+    assert results == [{"ok": 25, "errors": []}, {"ok": 25, "errors": []}]
+    assert refreshes(ion) == 1
+    assert ion.stats()["profile_requests"] == 50
+
+
+# -- a login across two servers ------------------------------------------------------
+
+
+def begin_login(http: requests.Session, server: Any, next_url: str) -> str:
+    """Press "Log in with Ion" on ``server`` and go through Ion; return Ion's callback URL."""
+    page = http.get(f"{server.url}/login/", timeout=30)
+    forms = Forms()
+    forms.feed(page.text)
+    csrf = forms.forms[0]["fields"]["csrfmiddlewaretoken"]
+    begin = http.post(
+        f"{server.url}/login/ion/",
+        data={"csrfmiddlewaretoken": csrf, "next": next_url},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert begin.status_code == 302, begin.text[:2000]
+    return authorize(http, begin.headers["Location"])
+
+
+def test_a_login_begun_on_one_server_completes_on_another(
+    ion: IonSandbox, two_servers: tuple[Any, Any]
+) -> None:
+    """Behind a load balancer both servers get the public host name, so both build the
+    same redirect URI, and the session (in the shared database) carries the state."""
+    a, b = two_servers
+    http = requests.Session()
+    callback = urlsplit(begin_login(http, a, "/ion-profile/"))
+    assert callback.netloc == urlsplit(a.url).netloc
+
+    done = http.get(
+        f"{b.url}{callback.path}?{callback.query}",
+        headers={"Host": callback.netloc},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    assert done.status_code == 302, done.text[:2000]
+    assert done.headers["Location"] == "/ion-profile/"
+    assert http.get(f"{b.url}/ion-profile/", timeout=30).json()["ion_username"] == "2027jdoe"
+    assert http.get(f"{a.url}/", timeout=30).text == "home: 2027jdoe"
+
+
+def test_a_callback_reaching_a_server_under_another_host_name_fails(
+    ion: IonSandbox, two_servers: tuple[Any, Any]
+) -> None:
+    """Ion requires the token request's redirect_uri to equal the authorize request's:
+    servers that build it from different host names cannot finish each other's logins."""
+    a, b = two_servers
+    http = requests.Session()
+    callback = urlsplit(begin_login(http, a, "/ion-profile/"))
+
+    done = http.get(f"{b.url}{callback.path}?{callback.query}", allow_redirects=False, timeout=30)
+
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/login-error/"
+    assert http.get(f"{b.url}/", timeout=30).text == "home: anonymous"
