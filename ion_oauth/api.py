@@ -53,6 +53,8 @@ else:
     # BaseStrategy is generic only from social-auth-core 5 on.
     _Strategy = BaseStrategy
 
+#: The backends whose logins carry Ion tokens (OAuth2 and OpenID Connect).
+ION_PROVIDERS = ("ion", "ion-oidc")
 #: Default for ``SOCIAL_AUTH_ION_REFRESH_MARGIN``: refresh when fewer seconds remain.
 DEFAULT_REFRESH_MARGIN = 60.0
 #: What Ion answers (HTTP 403) to an expired, revoked or unknown access token.
@@ -107,15 +109,17 @@ class IonClient:
     # -- building one -------------------------------------------------------------
 
     @classmethod
-    def for_user(cls, user: Any, *, provider: str = "ion") -> IonClient:
+    def for_user(cls, user: Any, *, provider: str | None = None) -> IonClient:
         """The client for a Django user's Ion login.
 
-        Raises ``IonLoginRequired`` when the user has none (or is anonymous), so the
-        same handling sends them to log in with Ion.
+        ``provider`` is the backend name, ``"ion"`` or ``"ion-oidc"``; by default whichever
+        of the two the user logged in with. Raises ``IonLoginRequired`` when the user has no
+        Ion login (or is anonymous), so the same handling sends them to log in with Ion.
         """
         social = None
         if getattr(user, "is_authenticated", False):
-            social = user.social_auth.filter(provider=provider).order_by("pk").first()
+            providers = [provider] if provider else list(ION_PROVIDERS)
+            social = user.social_auth.filter(provider__in=providers).order_by("pk").first()
         if social is None:
             raise IonLoginRequired(
                 None,
@@ -150,7 +154,9 @@ class IonClient:
         """A client without Django settings or database, from a token dict.
 
         ``token`` is what Ion's token endpoint (or requests-oauthlib) returned;
-        ``on_token`` is called with every new token dict so the caller can store it.
+        ``on_token`` is called with every new token dict so the caller can store it; if
+        it raises, the error reaches the caller (the client keeps the new token, because
+        Ion has already revoked the old refresh token).
         Share one client between the threads that use a token: refresh is single-flight
         within a client.
         """

@@ -476,6 +476,31 @@ def test_for_user_uses_the_users_ion_login(
     assert bearer(fake_ion.calls[0]) == "Bearer access-1"
 
 
+def test_for_user_finds_an_openid_connect_login_too(
+    db: None, fake_ion: responses.RequestsMock
+) -> None:
+    user = User.objects.create_user("2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="ion-oidc", uid="1", extra_data=stored())
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_user(user).get("profile")
+
+    assert bearer(fake_ion.calls[0]) == "Bearer access-1"
+
+
+def test_for_user_with_a_provider_uses_only_that_login(social: UserSocialAuth) -> None:
+    with pytest.raises(IonLoginRequired):
+        IonClient.for_user(social.user, provider="ion-oidc")
+
+
+def test_for_user_ignores_logins_with_other_providers(db: None) -> None:
+    user = User.objects.create_user("2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="github", uid="1", extra_data=stored())
+
+    with pytest.raises(IonLoginRequired):
+        IonClient.for_user(user)
+
+
 def test_for_user_without_an_ion_login_raises_login_required(db: None) -> None:
     user = User.objects.create_user("local")
 
@@ -600,6 +625,31 @@ def test_plain_client_keeps_the_refresh_token_when_ion_sends_none(
     plain({"access_token": "a", "refresh_token": "r", "expires_at": 0}, saved).get("profile")
 
     assert saved[0]["refresh_token"] == "r"
+
+
+def test_plain_client_reports_a_failing_callback_and_keeps_the_new_token(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    """Ion revoked the old refresh token already, so only the new one can still work."""
+    fake_ion.post(f"{PLAIN}/oauth/token/", json=new_tokens())
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+
+    def broken_store(token: dict[str, Any]) -> None:
+        raise OSError("disk full")
+
+    client = IonClient.from_token(
+        {"access_token": "access-1", "refresh_token": "refresh-1", "expires_at": 0},
+        client_id="plain-id",
+        client_secret="plain-secret",
+        on_token=broken_store,
+        base_url=PLAIN,
+    )
+
+    with pytest.raises(OSError, match="disk full"):
+        client.get("profile")
+    client.get("profile")
+    assert bearer(fake_ion.calls[-1]) == "Bearer access-2"
+    assert len([c for c in fake_ion.calls if c.request.url.endswith("/oauth/token/")]) == 1
 
 
 def test_plain_client_with_a_refused_refresh_token_raises_login_required(
