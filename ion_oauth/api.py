@@ -35,9 +35,9 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from social_core.strategy import BaseStrategy
@@ -72,8 +72,9 @@ def refresh_margin() -> float:
 class Token:
     """An access token and when it stops working (``None``: unknown, trust it until a 403)."""
 
-    access_token: str
-    expires_at: float | None
+    # Left out of repr() so a logged Token does not leak the secret.
+    access_token: str = field(repr=False)
+    expires_at: float | None = None
 
     def expiring(self, margin: float) -> bool:
         """Whether fewer than ``margin`` seconds of the token's life remain."""
@@ -226,9 +227,11 @@ class IonClient:
     def url(self, path: str, params: Mapping[str, str] | None = None) -> str:
         """The URL of an API path; a bare name is under ``/api/``.
 
-        Absolute URLs are refused: the user's token must never leave for another host.
+        Full URLs are refused: the token goes only to ``base_url``, and a URL of another
+        host here is a mistake worth hearing about.
         """
-        if "://" in path or path.startswith("//"):
+        parts = urlsplit(path)
+        if parts.scheme or parts.netloc:
             raise ValueError(f"Expected a path on Ion such as 'profile', got {path!r}.")
         if not path.startswith("/"):
             path = "/api/" + path

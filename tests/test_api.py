@@ -120,7 +120,9 @@ def test_a_path_from_the_root_and_params_build_the_url(
     assert fake_ion.calls[0].request.url == f"{ION}/api/schedule?page=2&q=a+b"
 
 
-@pytest.mark.parametrize("path", ["https://evil.example/api/profile", "//evil.example/x"])
+@pytest.mark.parametrize(
+    "path", ["https://evil.example/api/profile", "//evil.example/x", "HTTP://evil.example"]
+)
 def test_an_absolute_url_is_refused_so_the_token_never_leaves_ion(
     social: UserSocialAuth, path: str
 ) -> None:
@@ -514,6 +516,20 @@ def test_for_user_with_an_anonymous_user_raises_login_required() -> None:
 
 
 # -- stored expiry -------------------------------------------------------------------
+
+
+def test_a_tokens_repr_does_not_show_the_secret() -> None:
+    assert "s3cret" not in repr(Token("s3cret", 1.0))
+
+
+def test_a_query_that_contains_a_url_is_fine(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(f"{ION}/api/search", json={})
+
+    IonClient.for_social(social).get("search?next=https://example.org/")
+
+    assert fake_ion.calls[0].request.url == f"{ION}/api/search?next=https://example.org/"
 
 
 def test_expiry_is_auth_time_plus_expires() -> None:
