@@ -173,6 +173,7 @@ class Server:
                     f"127.0.0.1:{port}",
                 ],
                 env=env,
+                cwd=HERE,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

@@ -21,7 +21,7 @@ from ion_oauth.testing import IonSandbox
 # in this process and in the server processes.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apitest import PG_BIN, Server, as_postgres, free_port, site_env, skip_or_fail
+from apitest import HERE, PG_BIN, Server, as_postgres, free_port, site_env, skip_or_fail
 
 # -- the sandbox and logins through it -----------------------------------------------
 
@@ -130,6 +130,8 @@ def pg_site(ion: IonSandbox, postgres: dict[str, str]) -> Iterator[dict[str, str
         [sys.executable, "-m", "django", "migrate", "--no-input", "-v", "0"],
         check=True,
         env=env,
+        # Not the repository root, which would put its ion_oauth ahead of the installed one.
+        cwd=HERE,
         timeout=300,
     )
     ion.reset_stats()
