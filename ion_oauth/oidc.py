@@ -505,11 +505,13 @@ def logout(request: HttpRequest) -> HttpResponse:
         backend = IonOpenIdConnect(load_strategy(request))  # type: ignore[no-untyped-call]
         id_token = backend.latest_id_token(request.user)
         if id_token:
-            after = backend.setting("POST_LOGOUT_REDIRECT_URI") or request.build_absolute_uri(
-                local_url
-            )
+            # Unset: come back here. "": send none, for an application on Ion without a
+            # registered post-logout URI (Ion refuses an unregistered one with a 400 page).
+            after = backend.setting("POST_LOGOUT_REDIRECT_URI")
+            if after is None:
+                after = request.build_absolute_uri(local_url)
             try:
-                target = backend.end_session_url(id_token, after) or local_url
+                target = backend.end_session_url(id_token, after or None) or local_url
             except IonAuthError:
                 logger.warning("Could not reach Ion to end its session; logged out here only")
     auth_logout(request)

@@ -871,6 +871,16 @@ def test_logout_uses_the_post_logout_redirect_uri_setting(ion, client, settings)
     )
 
 
+def test_logout_sends_no_return_uri_when_the_setting_is_empty(ion, client, settings):
+    """For an application on Ion that has no post-logout URI registered."""
+    settings.SOCIAL_AUTH_ION_OIDC_POST_LOGOUT_REDIRECT_URI = ""
+    ion.login()
+
+    response = client.post("/logout/ion/")
+
+    assert set(logout_target(response)[1]) == {"client_id", "id_token_hint"}
+
+
 def test_logout_by_get_is_refused_so_links_cannot_log_people_out(ion, client):
     ion.login()
 
