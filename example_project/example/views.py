@@ -10,8 +10,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """The login button, or the logged-in person's name and what Ion told us about them."""
     ion = None
     if request.user.is_authenticated:
-        # load_extra_data stored Ion's fields (SOCIAL_AUTH pipeline) on the social account.
-        account = request.user.social_auth.filter(provider="ion").first()  # type: ignore[union-attr]
+        # The pipeline step load_extra_data keeps Ion's fields on the social account.
+        account = request.user.social_auth.filter(provider="ion").first()
         ion = account.extra_data if account else None
     return render(request, "example/home.html", {"ion": ion})
 

@@ -21,52 +21,41 @@ from ion_oauth.testing import IonSandbox
 
 @dataclass
 class Form:
-    """One HTML form: where it goes, its filled-in fields and its submit buttons."""
+    """One POST form: where it goes, its hidden fields and its submit buttons."""
 
     action: str
-    method: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     #: (name, value, label) of each submit button; label is the text a person sees.
     buttons: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class FormParser(HTMLParser):
-    """Collects the forms of a page, as much of them as a browser would submit."""
+    """Collects the forms of a page: enough of HTML for the site's and Ion's pages,
+    whose forms are all POST forms of hidden inputs and submit buttons."""
 
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[Form] = []
-        self._button: list[str] | None = None
-        self._button_attrs: dict[str, str] = {}
+        self._button: dict[str, str] | None = None
+        self._label: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
         if tag == "form":
-            self.forms.append(Form(values.get("action", ""), values.get("method", "get").lower()))
-        elif not self.forms:
-            return
-        elif tag == "input":
-            kind = values.get("type", "text").lower()
-            name, value = values.get("name", ""), values.get("value", "")
-            if kind == "submit":
-                self.forms[-1].buttons.append((name, value, value))
-            elif kind in ("checkbox", "radio"):
-                if "checked" in values and name:
-                    self.forms[-1].fields.append((name, value or "on"))
-            elif name:
-                self.forms[-1].fields.append((name, value))
-        elif tag == "button" and values.get("type", "submit").lower() == "submit":
-            self._button, self._button_attrs = [], values
+            self.forms.append(Form(values.get("action", "")))
+        elif tag == "input" and self.forms and values.get("name"):
+            self.forms[-1].fields.append((values["name"], values.get("value", "")))
+        elif tag == "button" and self.forms:
+            self._button, self._label = values, []
 
     def handle_data(self, data: str) -> None:
-        if self._button is not None:
-            self._button.append(data)
+        self._label.append(data)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "button" and self._button is not None and self.forms:
-            label = " ".join("".join(self._button).split())
-            attrs = self._button_attrs
-            self.forms[-1].buttons.append((attrs.get("name", ""), attrs.get("value", ""), label))
+        if tag == "button" and self._button is not None:
+            label = " ".join("".join(self._label).split())
+            name, value = self._button.get("name", ""), self._button.get("value", "")
+            self.forms[-1].buttons.append((name, value, label))
             self._button = None
 
 
@@ -106,13 +95,11 @@ class Browser:
         raise AssertionError(f"no demo person {person_id} to pick on {page.url}")
 
     def submit(
-        self, page: requests.Response, form: Form, extra: list[tuple[str, str]]
+        self, page: requests.Response, form: Form, button: list[tuple[str, str]]
     ) -> requests.Response:
+        """POST the form as a browser would when that button is clicked."""
         url = urljoin(page.url, form.action or page.url)
-        data = form.fields + extra
-        if form.method == "post":
-            return self.session.post(url, data=data, timeout=30)
-        return self.session.get(url, params=data, timeout=30)
+        return self.session.post(url, data=form.fields + button, timeout=30)
 
 
 class IonLogin:
