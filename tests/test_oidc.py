@@ -403,6 +403,36 @@ def test_logging_in_again_reuses_the_same_user(ion, client):
     assert UserSocialAuth.objects.count() == 1
 
 
+def test_a_refresh_stores_the_new_tokens_and_id_token_and_keeps_the_ion_fields(ion):
+    ion.login()
+    social = UserSocialAuth.objects.get()
+    new_id_token = ion.id_token("ignored-on-refresh")
+    ion.mock.add(
+        responses.POST,
+        TOKEN_URL,
+        json={
+            "access_token": "new-access",
+            "refresh_token": "new-refresh",
+            "expires_in": 36000,
+            "token_type": "Bearer",
+            "scope": "openid profile email groups read",
+            "id_token": new_id_token,
+        },
+    )
+
+    social.refresh_token(load_strategy())
+
+    social.refresh_from_db()
+    assert (social.extra_data["access_token"], social.extra_data["refresh_token"]) == (
+        "new-access",
+        "new-refresh",
+    )
+    assert social.extra_data["id_token"] == new_id_token
+    assert social.extra_data["ion_username"] == "2027jdoe"
+    sent = dict(parse_qsl(ion.mock.calls[-1].request.body))
+    assert (sent["grant_type"], sent["client_id"]) == ("refresh_token", CLIENT_ID)
+
+
 # -- ID tokens that are refused ---------------------------------------------------------
 
 
