@@ -44,10 +44,8 @@ def missing(what: str) -> NoReturn:
 
 def chromium_path() -> str | None:
     """Debian's Chromium; Playwright's own browser downloads are never used."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    debian = Path("/usr/bin/chromium")
+    return shutil.which("chromium") or (str(debian) if debian.exists() else None)
 
 
 def free_port() -> int:
@@ -82,6 +80,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(name="missing", scope="session")
+def missing_fixture() -> Callable[[str], NoReturn]:
+    return missing
 
 
 @pytest.fixture(name="free_port", scope="session")
