@@ -118,6 +118,7 @@ def test_a_redirect_uri_not_registered_at_ion_gets_ions_400_page_and_no_user(
 
     assert response.status_code == 400
     assert response.url.startswith(f"{ion.url}/oauth/authorize/?")
+    assert "Mismatching redirect URI." in response.text
     assert parse_qs(urlsplit(response.url).query)["redirect_uri"] == [
         f"{unregistered}/complete/ion/"
     ]
