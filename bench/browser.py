@@ -1,0 +1,189 @@
+"""A scripted browser: one person logging in to the example site through the Ion sandbox.
+
+Uses a ``requests.Session`` the way a browser uses its cookie jar, so a person stays
+logged in to the sandbox between logins (the person picker is shown once, the consent
+page every time, as on Ion) while each login starts a new session on the site.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+
+TIMEOUT = 60.0
+SITE_SESSION_COOKIE = "example_sessionid"
+SITE_CSRF_COOKIE = "example_csrftoken"
+
+
+class LoginFailed(Exception):
+    """A login that did not end logged in on the site."""
+
+
+class Form:
+    """One ``<form>``: where it posts, its hidden fields and its submit buttons."""
+
+    def __init__(self, attrs: dict[str, str | None]) -> None:
+        self.action = attrs.get("action") or ""
+        self.id = attrs.get("id") or ""
+        self.fields: dict[str, str] = {}
+        self.buttons: list[tuple[str, str]] = []
+
+
+class FormParser(HTMLParser):
+    """The forms of a page, enough to press its buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.forms.append(Form(values))
+        elif self.forms and tag in ("input", "button"):
+            name, value = values.get("name"), values.get("value") or ""
+            kind = values.get("type") or ("submit" if tag == "button" else "text")
+            if name and kind == "submit":
+                self.buttons_of_last().append((name, value))
+            elif name and kind == "hidden":
+                self.forms[-1].fields[name] = value
+
+    def buttons_of_last(self) -> list[tuple[str, str]]:
+        """Submit buttons of the form being read."""
+        return self.forms[-1].buttons
+
+
+def forms_of(html: str) -> list[Form]:
+    """Every form of a page."""
+    parser = FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+class Browser:
+    """One person (an Ion sandbox person id) logging in to ``site`` again and again."""
+
+    def __init__(self, site: str, person: int, backend: str = "ion") -> None:
+        self.site = site.rstrip("/")
+        self.person = person
+        self.backend = backend
+        self.session = requests.Session()
+
+    def close(self) -> None:
+        """Close the connections this browser keeps open."""
+        self.session.close()
+
+    def _get(self, url: str) -> requests.Response:
+        return self.session.get(url, allow_redirects=False, timeout=TIMEOUT)
+
+    def _post(self, url: str, data: dict[str, str]) -> requests.Response:
+        return self.session.post(url, data=data, allow_redirects=False, timeout=TIMEOUT)
+
+    def login(self) -> None:
+        """A whole login: the site's login button, the sandbox's pages, back to the site.
+
+        Raises :class:`LoginFailed` (or a ``requests`` error) unless it ends with the
+        site's redirect to its home page.
+        """
+        # A new browser session on the site; the sandbox still knows the person.
+        self.session.cookies.set(SITE_SESSION_COOKIE, None)
+        csrf = self.session.cookies.get(SITE_CSRF_COOKIE)
+        if not csrf:
+            self._get(self.site + "/")
+            csrf = self.session.cookies.get(SITE_CSRF_COOKIE)
+        response = self._post(
+            f"{self.site}/login/{self.backend}/", {"csrfmiddlewaretoken": csrf or ""}
+        )
+        url = self._location(response)
+        for _ in range(6):
+            if url.startswith(f"{self.site}/complete/"):
+                return self._finish(url)
+            response = self._get(url)
+            if response.is_redirect:
+                url = self._location(response)
+                continue
+            url = self._submit(url, response)
+        raise LoginFailed(f"the login did not come back to the site (last page {url})")
+
+    def _submit(self, url: str, response: requests.Response) -> str:
+        """Press the right button on the sandbox's person picker or consent page."""
+        if response.status_code != 200:
+            raise LoginFailed(f"{urlsplit(url).path} answered {response.status_code}")
+        for form in forms_of(response.text):
+            names = {name for name, _ in form.buttons}
+            target = urljoin(url, form.action) if form.action else url
+            if "person" in names:
+                data = {**form.fields, "person": str(self.person)}
+            elif "allow" in names:
+                data = {**form.fields, "allow": dict(form.buttons)["allow"]}
+            else:
+                continue
+            return self._location(self._post(target, data))
+        raise LoginFailed(f"no person picker or consent form on {urlsplit(url).path}")
+
+    def _finish(self, url: str) -> None:
+        response = self._get(url)
+        location = response.headers.get("Location", "")
+        if response.status_code != 302 or urlsplit(location).path != "/":
+            raise LoginFailed(
+                f"the callback answered {response.status_code} -> {location!r}"
+                + self._error_message(location)
+            )
+
+    def _error_message(self, location: str) -> str:
+        """What the site's login-error page tells the person, if it was sent there."""
+        if not location or urlsplit(location).path == "/":
+            return ""
+        page = self.session.get(urljoin(self.site + "/", location), timeout=TIMEOUT).text
+        start = page.find('class="error">')
+        if start < 0:
+            return ""
+        return ": " + page[start + len('class="error">') :].split("<", 1)[0].strip()
+
+    @staticmethod
+    def _location(response: requests.Response) -> str:
+        if not response.is_redirect:
+            raise LoginFailed(f"{urlsplit(response.url).path} answered {response.status_code}")
+        return urljoin(response.url, response.headers["Location"])
+
+
+def oauth_token(
+    sandbox_url: str, person: int, *, client_id: str, client_secret: str, redirect_uri: str
+) -> dict[str, Any]:
+    """A token for ``person`` straight from the sandbox: authorize as them, trade the code."""
+    browser = Browser(sandbox_url, person)
+    try:
+        authorize = (
+            f"{browser.site}/oauth/authorize/?response_type=code&client_id={client_id}"
+            f"&redirect_uri={requests.utils.quote(redirect_uri, safe='')}&scope=read&state=bench"
+        )
+        url = authorize
+        for _ in range(4):
+            response = browser._get(url)
+            url = (
+                browser._location(response)
+                if response.is_redirect
+                else browser._submit(url, response)
+            )
+            if url.startswith(redirect_uri):
+                break
+        code = parse_qs(urlsplit(url).query)["code"][0]
+        token = browser.session.post(
+            f"{browser.site}/oauth/token/",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+            timeout=TIMEOUT,
+        )
+        token.raise_for_status()
+        data: dict[str, Any] = token.json()
+        return data
+    finally:
+        browser.close()

@@ -1,0 +1,176 @@
+"""The benchmark's results as a Markdown table, each figure beside its goal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NA = "n/a"
+
+
+def _met(ok: bool | None) -> str:
+    if ok is None:
+        return NA
+    return "met" if ok else "**missed**"
+
+
+def _num(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}"
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, goal, met) for everything the run measured; n/a for the rest."""
+    out: list[tuple[str, str, str, str]] = []
+    live = results.get("live") or {}
+    phases = live.get("phases") or {}
+    steady = phases.get("1")
+
+    if steady:
+        value = steady["requests_per_login"]
+        out.append(
+            (
+                "Requests to Ion per login, OAuth2",
+                f"{_num(value)} (token {_num(steady['token_requests_per_login']['authorization_code'])}, "
+                f"profile {_num(steady['profile_requests_per_login'])})",
+                "2",
+                _met(value == 2),
+            )
+        )
+    else:
+        queries = results["inprocess"]["queries"]
+        value = queries["requests_per_login"]
+        out.append(
+            (
+                "Requests to Ion per login, OAuth2 (in-process fake)",
+                str(value),
+                "2",
+                _met(value == 2),
+            )
+        )
+
+    oidc = live.get("oidc")
+    if oidc and not oidc["cached"]["errors"]:
+        value = oidc["cached"]["site_requests_per_login"]
+        out.append(
+            (
+                "Requests to Ion per login, OIDC, keys cached",
+                f"{_num(value)} (first login: {_num(oidc['first']['site_requests_per_login'], 0)})",
+                "1",
+                _met(value == 1),
+            )
+        )
+    else:
+        out.append(("Requests to Ion per login, OIDC, keys cached", NA, "1", NA))
+
+    if steady:
+        value = steady["new_connections_per_login"]
+        out.append(
+            (
+                "New TCP connections to Ion per login, steady state",
+                f"{_num(value)} (seen from the site: {_num(steady['site_new_connections_per_login'])})",
+                "< 0.1",
+                _met(value < 0.1),
+            )
+        )
+    else:
+        out.append(("New TCP connections to Ion per login, steady state", NA, "< 0.1", NA))
+
+    cpu = results["inprocess"].get("cpu")
+    if cpu:
+        own = cpu["own"]
+        out.append(
+            (
+                "Backend CPU per login, IonOauth2 / social-core GitLabOAuth2",
+                f"{_num(own['ratio'])}x ({_num(own['ion_us'] / 1000)} ms / "
+                f"{_num(own['gitlab_us'] / 1000)} ms; repetitions {_num(own['ratio_min'])}"
+                f"-{_num(own['ratio_max'])})",
+                "<= 1.1",
+                _met(own["ratio"] <= 1.1),
+            )
+        )
+        whole = cpu["callback"]
+        out.append(
+            (
+                "Whole callback request CPU, same comparison",
+                f"{_num(whole['ratio'])}x ({_num(whole['ion_us'] / 1000)} ms / "
+                f"{_num(whole['gitlab_us'] / 1000)} ms)",
+                "-",
+                "-",
+            )
+        )
+
+    cases = results["inprocess"]["queries"]["cases"]
+    rec, default = cases["recommended"], cases["social_core_default"]
+    out.append(
+        (
+            "DB queries, first login: recommended / social-core default pipeline",
+            f"{rec['first']} / {default['first']}",
+            "-",
+            "-",
+        )
+    )
+    added = results["inprocess"]["queries"]["repeat_added_vs_default"]
+    out.append(
+        (
+            "DB queries, repeat login: recommended / social-core default pipeline",
+            f"{rec['repeat']} / {default['repeat']} ({added:+d})",
+            "sync adds <= 3",
+            _met(added <= 3),
+        )
+    )
+
+    first = live.get("first_logins")
+    if first:
+        out.append(
+            (
+                f"First logins of {first['logins'] + first['errors']} new users, 8 at a time",
+                f"{first['errors']} errors",
+                "0 errors",
+                _met(first["errors"] == 0),
+            )
+        )
+    for users in ("1", "8", "32"):
+        phase = phases.get(users)
+        label = f"Logins per second, {users} concurrent user{'s' if users != '1' else ''}"
+        if phase:
+            out.append(
+                (
+                    label,
+                    f"{_num(phase['logins_per_second'], 1)} ({phase['logins']} logins, "
+                    f"{phase['errors']} errors; new connections per login "
+                    f"{_num(phase['new_connections_per_login'])})",
+                    "0 errors",
+                    _met(phase["errors"] == 0),
+                )
+            )
+        else:
+            out.append((label, NA, "0 errors", NA))
+
+    refresh = live.get("refresh")
+    if refresh:
+        value = refresh["refresh_requests"]
+        out.append(
+            (
+                "Refresh requests per 50 concurrent calls on an expired token",
+                f"{value} ({refresh['errors']} errors)",
+                "exactly 1",
+                _met(value == 1 and refresh["errors"] == 0),
+            )
+        )
+    else:
+        out.append(
+            ("Refresh requests per 50 concurrent calls on an expired token", NA, "exactly 1", NA)
+        )
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The table, and one line on where and how it was measured."""
+    lines = ["| Figure | Measured | Goal | Goal met |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)]
+    env = results["environment"]
+    lines += [
+        "",
+        f"Measured {env['date']} on {env['machine']}: Python {env['python']}, Django "
+        f"{env['django']}, social-auth-core {env['social_core']}; {env['command']}.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,12 @@
+"""The example project's URLs plus ``/bench/site-stats`` (see :mod:`site_probe`)."""
+
+from __future__ import annotations
+
+import site_probe
+from django.urls import path
+from example.urls import urlpatterns as example_urlpatterns
+
+urlpatterns = [
+    path("bench/site-stats", site_probe.stats_view),
+    *example_urlpatterns,
+]
