@@ -39,7 +39,7 @@ class LoopbackLogin:
         """Start a login with POST /login/ion/; return the state sent to Ion."""
         response = self.client.post("/login/ion/")
         assert response.status_code == 302, response
-        location = urlsplit(response["Location"])
+        location = urlsplit(str(response["Location"]))
         assert f"{location.scheme}://{location.netloc}{location.path}" == (
             f"{settings.SOCIAL_AUTH_ION_BASE_URL}/oauth/authorize/"
         )

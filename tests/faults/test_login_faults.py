@@ -170,6 +170,13 @@ def endpoint_faults(what: str, method: str, path: str, body: bytes) -> list[Faul
             failed("HTTP 429 error=-"),
         ),
         fault(
+            "a redirect to a login page",
+            fake_ion.raw(b"", 302, content_type="text/html", Location="/login/"),
+            f"Ion answered the {what} request with a redirect (HTTP 302); "
+            "the site's SOCIAL_AUTH_ION_BASE_URL may be wrong.",
+            failed("HTTP 302 error=-"),
+        ),
+        fault(
             "an HTML page instead of JSON",
             fake_ion.raw(ION_LOGIN_PAGE, content_type="text/html"),
             unreadable(what),
@@ -226,6 +233,21 @@ def profile_field_fault(name: str, field: str, value: Any) -> Fault:
 
 FAULTS = [
     *endpoint_faults("token", "POST", TOKEN_PATH, TOKEN_BODY),
+    Fault(
+        "token: HTTP 401 invalid_client",
+        TOKEN_PATH,
+        fake_ion.json_body({"error": "invalid_client"}, 401),
+        "Ion did not accept this site's client credentials. The site's administrator "
+        "should check SOCIAL_AUTH_ION_KEY and SOCIAL_AUTH_ION_SECRET.",
+        "Ion token request failed: HTTP 401 error=invalid_client",
+    ),
+    Fault(
+        "token: HTTP 400 invalid_grant",
+        TOKEN_PATH,
+        fake_ion.json_body({"error": "invalid_grant"}, 400),
+        "Ion did not accept the sign-in code: it expired or was already used. Please log in again.",
+        "Ion token request failed: HTTP 400 error=invalid_grant",
+    ),
     token_field_fault("no access_token", fake_ion.token_without("access_token"), "access_token"),
     token_field_fault(
         "access_token null", fake_ion.token_without(access_token=None), "access_token"
@@ -316,9 +338,9 @@ def test_the_callback_redirects_to_the_login_error_page(fault, ion, loopback_log
 @pytest.mark.parametrize("fault", cases("message_bug"))
 def test_the_login_error_page_shows_the_message(fault, ion, loopback_login, client):
     ion.replies[fault.path] = fault.reply
-    loopback_login.attempt()
+    response = loopback_login.attempt()
 
-    page = client.get("/login-error/")
+    page = client.get(response["Location"])
 
     assert page.status_code == 200
     assert shown_messages(page) == [fault.message]
