@@ -33,6 +33,9 @@ VENV = ROOT / ".venv"
 #: Written after a successful install; holds what the install was made from.
 STAMP = VENV / ".ion-oauth-demo-installed"
 MANAGE = ROOT / "example_project" / "manage.py"
+#: Where the servers run: not the repository root, whose ion_oauth/ would shadow the
+#: installed package (they are the same with ``pip install -e``, not under tox).
+SERVER_DIR = ROOT / "example_project"
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 PEOPLE = (
@@ -59,7 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-install",
         action="store_true",
-        help="create and install nothing: run with .venv if it exists, else with this Python",
+        help="create and install nothing: run with this Python if it has ion-oauth, else .venv",
     )
     return parser.parse_args(argv)
 
@@ -78,13 +81,16 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def can_import(python: Path) -> bool:
-    """Whether ``python`` has ion_oauth (from this checkout) and the sandbox's needs."""
-    check = (
-        "import ion_oauth, ion_oauth.sandbox, oauth2_provider, social_django, sys; "
-        f"sys.exit(not ion_oauth.__file__.startswith({str(ROOT)!r}))"
-    )
-    result = subprocess.run([python, "-c", check], capture_output=True, check=False)
+def has_packages(python: Path, *, from_checkout: bool) -> bool:
+    """Whether ``python`` has ion_oauth and what the sandbox needs (``from_checkout``:
+    and ion_oauth is this checkout's, as ``pip install -e`` leaves it)."""
+    if not python.exists():
+        return False
+    check = "import ion_oauth, ion_oauth.sandbox, oauth2_provider, social_django, sys"
+    if from_checkout:
+        check += f"; sys.exit(not ion_oauth.__file__.startswith({str(ROOT)!r}))"
+    # -I: not from the current directory, which may be this checkout's source tree.
+    result = subprocess.run([python, "-I", "-c", check], capture_output=True, check=False)
     return result.returncode == 0
 
 
@@ -92,7 +98,13 @@ def prepare_python(no_install: bool) -> Path:
     """Return the Python to run the demo with, creating and filling ``.venv`` if needed."""
     python = venv_python()
     if no_install:
-        return python if python.exists() else Path(sys.executable)
+        for candidate in (Path(sys.executable), python):
+            if has_packages(candidate, from_checkout=False):
+                return candidate
+        raise DemoError(
+            "With --no-install, this Python or .venv must already have ion-oauth and its "
+            "sandbox installed; run demo.py without --no-install to install them."
+        )
     if not python.exists():
         say("Creating .venv ...")
         try:
@@ -102,7 +114,11 @@ def prepare_python(no_install: bool) -> Path:
                 "Could not create .venv with pip in it. On Debian or Ubuntu, install the "
                 "python3-venv package first."
             ) from error
-    if STAMP.exists() and STAMP.read_text() == fingerprint() and can_import(python):
+    if (
+        STAMP.exists()
+        and STAMP.read_text() == fingerprint()
+        and has_packages(python, from_checkout=True)
+    ):
         return python
     say("Installing ion-oauth and its sandbox into .venv (pip install -e .[sandbox]) ...")
     command: list[str | Path] = [
@@ -150,8 +166,8 @@ def start(command: list[str | Path], env: dict[str, str]) -> subprocess.Popen[by
     """Start a server in its own process group, so Ctrl-C reaches only us and we stop it."""
     if os.name == "nt":
         flags = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        return subprocess.Popen(command, cwd=ROOT, env=env, creationflags=flags)
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        return subprocess.Popen(command, cwd=SERVER_DIR, env=env, creationflags=flags)
+    return subprocess.Popen(command, cwd=SERVER_DIR, env=env, start_new_session=True)
 
 
 def stop(servers: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -209,6 +225,8 @@ def run(args: argparse.Namespace, servers: dict[str, subprocess.Popen[bytes]]) -
     )
     sandbox: list[str | Path] = [python, "-m", "ion_oauth.sandbox", "--host", "127.0.0.1"]
     sandbox += ["--port", str(args.ion_port)]
+    if "ION_SANDBOX_DATA_DIR" not in env:
+        sandbox += ["--data-dir", str(ROOT / ".ion-sandbox")]
     if args.port != 8000:
         # The sandbox registers :8000 by default; tell it where this site's callback is.
         for host in ("127.0.0.1", "localhost"):
@@ -218,7 +236,7 @@ def run(args: argparse.Namespace, servers: dict[str, subprocess.Popen[bytes]]) -
     # Migrate while the sandbox starts up; each takes a few seconds.
     say("Preparing the example site's database ...")
     if subprocess.run(
-        [python, MANAGE, "migrate", "--noinput", "-v", "0"], check=False, env=env
+        [python, MANAGE, "migrate", "--noinput", "-v", "0"], check=False, cwd=SERVER_DIR, env=env
     ).returncode:
         raise DemoError("The example site's migrate failed; see its output above.")
 
