@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from social_core.backends.oauth import BaseOAuth2
+from social_core.utils import setting_name
 
 from ion_oauth import transport
 from ion_oauth.conf import DEFAULTS
@@ -62,6 +63,28 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         ("grade", "grade"),
         ("picture", "picture"),
     ]
+
+    #: Settings ion-oauth adds; read by their exact ``SOCIAL_AUTH_<BACKEND>_<NAME>`` only.
+    OWN_SETTINGS = frozenset({"BASE_URL", "TIMEOUT", "USE_PKCE", "STATE_LIFETIME"})
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """social-auth's setting lookup, except exact names for :data:`OWN_SETTINGS`.
+
+        social-auth would fall back to ``SOCIAL_AUTH_<NAME>`` and then a bare ``<NAME>``;
+        a site's own ``BASE_URL`` or ``TIMEOUT`` says nothing about where Ion is.
+        """
+        if name not in self.OWN_SETTINGS:
+            return super().setting(name, default)
+        for full_name in self.own_setting_names(name):
+            try:
+                return self.strategy.get_setting(full_name)
+            except (AttributeError, KeyError):
+                continue
+        return default
+
+    def own_setting_names(self, name: str) -> tuple[str, ...]:
+        """The names an own setting is looked up under, first found wins."""
+        return (setting_name(self.name, name),)
 
     # -- where Ion is -------------------------------------------------------------
 

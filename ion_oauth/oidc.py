@@ -54,9 +54,6 @@ KEYS_LIFETIME = 3600
 KEY_REFETCH_INTERVAL = 60
 #: Seconds of clock difference between this site and Ion that expiry checks allow.
 LEEWAY = 60
-#: Settings the OIDC backend shares with the OAuth2 one: ``SOCIAL_AUTH_ION_OIDC_<NAME>``
-#: wins, else ``SOCIAL_AUTH_ION_<NAME>`` is used, so one ``BASE_URL`` serves both.
-SHARED_SETTINGS = frozenset({"BASE_URL", "TIMEOUT", "USE_PKCE", "STATE_LIFETIME"})
 
 _clock: Callable[[], float] = time.monotonic
 _cache_lock = threading.Lock()
@@ -94,18 +91,9 @@ class IonOpenIdConnect(IonOauth2):
         ("is_sysadmin", "is_sysadmin"),
     ]
 
-    def setting(self, name: str, default: Any = None) -> Any:
-        """``SOCIAL_AUTH_ION_OIDC_<NAME>``; for :data:`SHARED_SETTINGS` then ``..._ION_<NAME>``."""
-        if name not in SHARED_SETTINGS:
-            return super().setting(name, default)
-        # Exact names only: social-auth's own lookup would next try SOCIAL_AUTH_<NAME>
-        # and a bare <NAME>, and a site's own BASE_URL is not where Ion is.
-        for full_name in (setting_name(self.name, name), setting_name("ION", name)):
-            try:
-                return self.strategy.get_setting(full_name)
-            except (AttributeError, KeyError):
-                continue
-        return default
+    def own_setting_names(self, name: str) -> tuple[str, ...]:
+        """``SOCIAL_AUTH_ION_OIDC_<NAME>``, then the OAuth2 backend's ``SOCIAL_AUTH_ION_<NAME>``."""
+        return (setting_name(self.name, name), setting_name("ION", name))
 
     def get_scope(self) -> list[str]:
         # IonOauth2 drops ``openid`` (a non-OIDC application answers it with HTTP 500);

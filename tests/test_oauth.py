@@ -518,3 +518,14 @@ def test_revoke_token_failure_is_reported_not_raised(client, fake_ion, settings)
 def test_the_recorded_fixtures_are_ions_shapes():
     """The unit tests fake Ion with what a real Ion sent; keep them byte-for-byte."""
     assert list(load_fixture("profile_student.json"))[:3] == ["id", "ion_username", "sex"]
+
+
+def test_a_sites_own_base_url_or_timeout_setting_is_not_taken_for_ions(ion_login, settings):
+    """Guards against social-auth's fallback from SOCIAL_AUTH_ION_X to SOCIAL_AUTH_X and X."""
+    del settings.SOCIAL_AUTH_ION_BASE_URL
+    settings.BASE_URL = "https://my-site.example.test"
+    settings.SOCIAL_AUTH_TIMEOUT = 99
+    backend = IonOauth2(load_strategy())
+
+    assert backend.authorization_url() == "https://ion.tjhsst.edu/oauth/authorize/"
+    assert backend.timeout() == 10.0
