@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from ion_oauth.checks import check_pipeline, check_roles, check_settings
+from ion_oauth.checks import check_oidc, check_pipeline, check_roles, check_settings
 
 
 def ids(messages) -> list[str]:
@@ -169,3 +169,84 @@ def test_social_cores_default_pipeline_needs_no_check(settings):
     del settings.SOCIAL_AUTH_PIPELINE
 
     assert check_pipeline() == []
+
+
+# -- the OpenID Connect backend -------------------------------------------------------------
+
+OIDC_ONLY = ["ion_oauth.oidc.IonOpenIdConnect"]
+
+
+@pytest.fixture
+def oidc_site(settings):
+    settings.AUTHENTICATION_BACKENDS = OIDC_ONLY
+    settings.SOCIAL_AUTH_ION_OIDC_KEY = "oidc-client"
+    settings.SOCIAL_AUTH_ION_OIDC_SECRET = "oidc-secret"
+    return settings
+
+
+def test_oidc_checks_do_nothing_without_the_oidc_backend(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = "ftp://nowhere"
+
+    assert check_oidc() == []
+
+
+def test_a_configured_oidc_only_site_passes_and_needs_no_oauth2_key(oidc_site):
+    del oidc_site.SOCIAL_AUTH_ION_KEY
+
+    assert check_settings() + check_oidc() == []
+
+
+def test_e010_oidc_key_missing(oidc_site):
+    oidc_site.SOCIAL_AUTH_ION_OIDC_KEY = ""
+
+    assert ids(check_oidc()) == ["ion_oauth.E010"]
+
+
+def test_w005_oidc_secret_missing(oidc_site):
+    del oidc_site.SOCIAL_AUTH_ION_OIDC_SECRET
+
+    assert ids(check_oidc()) == ["ion_oauth.W005"]
+
+
+@pytest.mark.parametrize("url", ["nope", "http://ion.example.test"])
+def test_e011_oidc_base_url_unusable_or_clear_text(oidc_site, url):
+    oidc_site.SOCIAL_AUTH_ION_OIDC_BASE_URL = url
+
+    [error] = check_oidc()
+
+    assert error.id == "ion_oauth.E011"
+    assert "SOCIAL_AUTH_ION_OIDC_BASE_URL" in error.msg
+
+
+def test_e012_oidc_scope_without_profile(oidc_site):
+    oidc_site.SOCIAL_AUTH_ION_OIDC_IGNORE_DEFAULT_SCOPE = True
+    oidc_site.SOCIAL_AUTH_ION_OIDC_SCOPE = ["openid", "email"]
+
+    assert ids(check_oidc()) == ["ion_oauth.E012"]
+
+
+@pytest.mark.parametrize("group_map", [["admins"], {"admins": ""}, {1: "Admins"}])
+def test_e013_oidc_group_map_not_names_to_names(oidc_site, group_map):
+    oidc_site.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = group_map
+
+    assert ids(check_oidc()) == ["ion_oauth.E013"]
+
+
+def test_w006_associate_oauth2_user_in_the_wrong_place(oidc_site):
+    oidc_site.SOCIAL_AUTH_PIPELINE = [
+        "ion_oauth.oidc.associate_oauth2_user",
+        *oidc_site.SOCIAL_AUTH_PIPELINE,
+    ]
+
+    assert ids(check_oidc()) == ["ion_oauth.W006"]
+
+
+def test_associate_oauth2_user_right_after_social_user_passes(oidc_site):
+    pipeline = list(oidc_site.SOCIAL_AUTH_PIPELINE)
+    pipeline.insert(
+        pipeline.index("social_core.pipeline.social_auth.social_user") + 1,
+        "ion_oauth.oidc.associate_oauth2_user",
+    )
+    oidc_site.SOCIAL_AUTH_PIPELINE = pipeline
+
+    assert check_oidc() == []
