@@ -15,8 +15,11 @@ from django.contrib.auth.models import Group
 from ion_oauth.conf import ion_settings
 from ion_oauth.profile import roles_of
 
-#: Backends whose responses carry Ion's profile fields.
-ION_BACKENDS = frozenset({"ion"})
+#: Backends whose details carry Ion's names and email (both Ion backends).
+PROFILE_BACKENDS = frozenset({"ion", "ion-oidc"})
+#: Backends whose responses carry Ion's role flags and graduation year. OpenID Connect
+#: claims carry neither, so role sync there would strip every role group.
+ROLE_BACKENDS = frozenset({"ion"})
 
 
 def sync_profile(
@@ -31,7 +34,7 @@ def sync_profile(
 
     A field Ion leaves empty (a teacher without ``tj_email``) does not clear the user's.
     """
-    if user is None or backend.name not in ION_BACKENDS:
+    if user is None or backend.name not in PROFILE_BACKENDS:
         return
     changed = []
     for field in ("first_name", "last_name", "email"):
@@ -58,7 +61,7 @@ def sync_roles(
     follow ``SOCIAL_AUTH_ION_STAFF_ROLES`` / ``SUPERUSER_ROLES`` when those are set and
     are left alone otherwise. A repeat login with nothing changed costs one query.
     """
-    if user is None or backend.name not in ION_BACKENDS:
+    if user is None or backend.name not in ROLE_BACKENDS:
         return
     roles = roles_of(response)
     role_groups = ion_settings.ROLE_GROUPS

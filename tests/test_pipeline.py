@@ -197,3 +197,19 @@ def test_the_ion_username_becomes_the_django_username_when_free(ion_login):
     ion_login.login()
 
     assert User.objects.get().username == "2027jdoe"
+
+
+def test_sync_profile_also_serves_the_oidc_backend(user):
+    sync_profile(SimpleNamespace(name="ion-oidc"), {"first_name": "John"}, {}, user=user)
+
+    user.refresh_from_db()
+    assert user.first_name == "John"
+
+
+def test_sync_roles_leaves_oidc_logins_alone(user, student_profile):
+    """OIDC claims carry no role flags: syncing would strip every role group."""
+    user.groups.add(Group.objects.create(name="Ion students"))
+
+    sync_roles(SimpleNamespace(name="ion-oidc"), {}, {"groups": []}, user=user)
+
+    assert groups_of(user) == {"Ion students"}
