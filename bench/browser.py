@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import requests
 
@@ -89,7 +89,7 @@ class Browser:
         site's redirect to its home page.
         """
         # A new browser session on the site; the sandbox still knows the person.
-        self.session.cookies.set(SITE_SESSION_COOKIE, None)
+        self.session.cookies.pop(SITE_SESSION_COOKIE, None)
         csrf = self.session.cookies.get(SITE_CSRF_COOKIE)
         if not csrf:
             self._get(self.site + "/")
@@ -158,7 +158,7 @@ def oauth_token(
     try:
         authorize = (
             f"{browser.site}/oauth/authorize/?response_type=code&client_id={client_id}"
-            f"&redirect_uri={requests.utils.quote(redirect_uri, safe='')}&scope=read&state=bench"
+            f"&redirect_uri={quote(redirect_uri, safe='')}&scope=read&state=bench"
         )
         url = authorize
         for _ in range(4):

@@ -9,6 +9,7 @@ setting it relies on is overridden here.
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import time
@@ -167,11 +168,18 @@ class FakeProviders:
     def __init__(self, mock: responses.RequestsMock) -> None:
         self.mock = mock
         self.person = 1
+        self.tokens = itertools.count(1)
         for base in (ION, GITLAB):
-            mock.add(responses.POST, f"{base}/oauth/token/", json=TOKEN)
-            mock.add(responses.POST, f"{base}/oauth/token", json=TOKEN)
+            for url in (f"{base}/oauth/token/", f"{base}/oauth/token"):
+                mock.add_callback(responses.POST, url, callback=self._token)
         mock.add_callback(responses.GET, f"{ION}/api/profile", callback=self._ion)
         mock.add_callback(responses.GET, f"{GITLAB}/api/v4/user", callback=self._gitlab)
+
+    def _token(self, request: Any) -> tuple[int, dict[str, str], str]:
+        # A new access token each time, as from a real provider: the repeat login then
+        # stores new extra_data, as it does in production.
+        token = {**TOKEN, "access_token": f"{TOKEN['access_token']}{next(self.tokens)}"}
+        return 200, {"Content-Type": "application/json"}, json.dumps(token)
 
     def _ion(self, request: Any) -> tuple[int, dict[str, str], str]:
         return 200, {"Content-Type": "application/json"}, json.dumps(ion_profile(self.person))
@@ -182,7 +190,7 @@ class FakeProviders:
     def calls_to(self, backend: str) -> int:
         """Requests sent to ``backend``'s provider so far."""
         base = PROVIDER_URLS[backend]
-        return sum(1 for call in self.mock.calls if call.request.url.startswith(base))
+        return sum(1 for call in self.mock.calls if str(call.request.url).startswith(base))
 
 
 def begin(client: Client, backend: str) -> str:

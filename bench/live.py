@@ -40,6 +40,11 @@ FIRST_PERSON = 101
 _EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
 
 
+def causes(messages: list[str]) -> dict[str, int]:
+    """Error messages counted, most frequent first."""
+    return dict(Tally(messages).most_common(10))
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as sock:
@@ -174,7 +179,7 @@ class Counters:
             "site_requests_by_path": site_requests,
             "new_connections_per_login": sandbox_connections / logins,
             "site_new_connections_per_login": self.site["connections"].get(ion_address, 0) / logins,
-            "error_messages": self.error_messages[:5],
+            "error_causes": causes(self.error_messages),
         }
 
 
@@ -250,7 +255,7 @@ class Bench:
         return {
             "logins": len(browsers) - len(errors),
             "errors": len(errors),
-            "error_messages": errors[:5],
+            "error_causes": causes(errors),
         }
 
 
@@ -310,7 +315,7 @@ def refresh_contention(
         "profile_requests": stats["profile_requests"],
         "tokens_saved": len(saved),
         "errors": len(errors),
-        "error_messages": errors[:5],
+        "error_causes": causes(errors),
     }
 
 

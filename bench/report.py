@@ -163,10 +163,30 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def notes(results: dict[str, Any]) -> list[str]:
+    """Why logins failed, summed over the live phases, and what the site logged."""
+    live = results.get("live") or {}
+    parts = [live.get("first_logins") or {}, *(live.get("phases") or {}).values()]
+    seen: dict[str, int] = {}
+    for part in parts:
+        for message, count in (part.get("error_causes") or {}).items():
+            seen[message] = seen.get(message, 0) + count
+    lines = []
+    if seen:
+        lines += ["", "Failed logins, by what the browser saw:", ""]
+        lines += [f"- {count} x {message}" for message, count in seen.items()]
+    logged = live.get("site_exceptions") or {}
+    if logged:
+        lines += ["", "Exceptions in the example site's log:", ""]
+        lines += [f"- {count} x `{line}`" for line, count in logged.items()]
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The table, and one line on where and how it was measured."""
     lines = ["| Figure | Measured | Goal | Goal met |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)]
+    lines += notes(results)
     env = results["environment"]
     lines += [
         "",

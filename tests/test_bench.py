@@ -134,3 +134,27 @@ def test_the_scripted_browser_finds_the_consent_forms_fields_and_buttons(
     assert form.id == "authorizationForm"
     assert form.fields == {"csrfmiddlewaretoken": "t", "state": "s"}
     assert form.buttons == [("allow", "Authorize")]
+
+
+def test_failed_logins_are_explained_under_the_table(
+    bench: ModuleType, results: dict[str, Any]
+) -> None:
+    import report
+
+    results["live"] = {
+        "first_logins": {"logins": 30, "errors": 2, "error_causes": {"Ion answered 500": 2}},
+        "phases": {"8": {"error_causes": {"Ion answered 500": 3, "site answered 500": 1}}},
+        "site_exceptions": {"sqlite3.OperationalError: database is locked": 1},
+    }
+
+    assert report.notes(results) == [
+        "",
+        "Failed logins, by what the browser saw:",
+        "",
+        "- 5 x Ion answered 500",
+        "- 1 x site answered 500",
+        "",
+        "Exceptions in the example site's log:",
+        "",
+        "- 1 x `sqlite3.OperationalError: database is locked`",
+    ]
