@@ -116,7 +116,10 @@ class IonSandbox:
         raise IonSandboxError(f"the Ion sandbox did not start:\n{self.output}")
 
     def stop(self) -> None:
-        """Stop the sandbox (SIGTERM, so it exits cleanly) and remove its temporary files."""
+        """Stop the sandbox (SIGTERM, so it exits cleanly) and remove its temporary files.
+
+        ``output`` keeps what it printed. Stopping twice, or before starting, does nothing.
+        """
         if self._process is not None:
             if self._process.poll() is None:
                 self._process.terminate()
@@ -127,9 +130,7 @@ class IonSandbox:
                     self._process.wait()
             self._process = None
         if self._tempdir is not None:
-            log = Path(self._tempdir) / "sandbox.log"
-            if log.exists():
-                self.output = log.read_text(errors="replace")
+            self.output = (Path(self._tempdir) / "sandbox.log").read_text(errors="replace")
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
 

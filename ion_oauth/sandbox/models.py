@@ -49,7 +49,11 @@ class Person(models.Model):
     objects: ClassVar[models.Manager[Person]] = models.Manager()
 
     def __str__(self) -> str:
-        return f"{self.pk} {self.profile.get('ion_username', '')}"
+        profile = self.profile
+        return (
+            f"{self.pk}  {profile['ion_username']:<12} {profile['full_name']} "
+            f"({profile['user_type']})"
+        )
 
     def ion_profile(self, picture_url: str) -> dict[str, Any]:
         """The ``/api/profile`` document, keys in Ion's order."""

@@ -29,6 +29,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Sets Content-Length, without which the server closes every connection: clients
+    # that keep connections alive (as with Ion behind its proxy) can reuse them.
+    "django.middleware.common.CommonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -4,10 +4,19 @@ print the settings a site needs to use it."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import hashlib
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
+import django
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from ion_oauth.sandbox import seed
 from ion_oauth.sandbox.models import Person
@@ -20,7 +29,7 @@ def setup_database(args: argparse.Namespace, people: Any) -> list[seed.ClientSpe
     """
     if not isinstance(people, list):
         raise ValueError("--people: the file must hold a JSON list of people")
-    call_command("migrate", verbosity=0, interactive=False)
+    migrate()
     seed.ensure_demo_people()
     seed.seed_people(people)
     clients = [
@@ -38,19 +47,49 @@ def setup_database(args: argparse.Namespace, people: Any) -> list[seed.ClientSpe
             oidc=True,
         ),
     ]
-    for client in clients:
-        seed.ensure_client(client)
-    return clients
+    # The URIs registered on earlier starts stay, so report what is stored.
+    return [
+        dataclasses.replace(spec, redirect_uris=seed.ensure_client(spec).redirect_uris.split())
+        for spec in clients
+    ]
+
+
+def template_path() -> Path:
+    """Where a freshly migrated database is cached, keyed by every migration on disk."""
+    migrations = sorted(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    key = hashlib.sha256(repr((django.__version__, migrations)).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "ion-sandbox" / f"migrated-{key}.sqlite3"
+
+
+def migrate() -> None:
+    """Bring the database up to date.
+
+    Running the migrations takes seconds and test suites start many sandboxes with new
+    data dirs, so a new database starts as a copy of a cached, already migrated one (it
+    keeps its migration history, so later upgrades migrate as usual).
+    """
+    database = Path(settings.DATABASES["default"]["NAME"])
+    template = template_path()
+    fresh = not database.exists()
+    if fresh and template.exists():
+        shutil.copyfile(template, database)
+    call_command("migrate", verbosity=0, interactive=False)
+    if fresh and not template.exists():
+        connection.close()
+        # Best effort (a read-only home only costs speed); written under a temporary
+        # name and renamed, so a sandbox starting at the same time never copies half a file.
+        with contextlib.suppress(OSError):
+            template.parent.mkdir(parents=True, exist_ok=True)
+            partial = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+            shutil.copyfile(database, partial)
+            partial.replace(template)
 
 
 def banner(url: str, data_dir: Path, clients: list[seed.ClientSpec]) -> str:
     """The text printed at start: settings to paste, demo people, the URL."""
     oauth2, oidc = clients
-    people = "\n".join(
-        f"    {p.pk}  {p.profile['ion_username']:<12} {p.profile['full_name']} "
-        f"({p.profile['user_type']})"
-        for p in Person.objects.order_by("pk")
-    )
+    people = "\n".join(f"    {person}" for person in Person.objects.order_by("pk"))
     return f"""\
 Ion sandbox (data in {data_dir})
 

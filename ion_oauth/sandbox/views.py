@@ -119,8 +119,7 @@ class JwksView(dot.JwksInfoView):  # type: ignore[misc]
         upstream = super().get(request, *args, **kwargs)
         response = json_response(json.loads(upstream.content), sort_keys=True)
         for header in ("Access-Control-Allow-Origin", "Cache-Control"):
-            if header in upstream:
-                response[header] = upstream[header]
+            response[header] = upstream[header]
         return response
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -16,18 +16,13 @@ import requests
 from ion_oauth import testing
 from ion_oauth.testing import IonSandbox
 
-# The fixture under test, registered here as ``pytest_plugins = ["ion_oauth.testing"]``
-# would register it in a root conftest.
+# The fixtures under test, registered here as ``pytest_plugins = ["ion_oauth.testing"]``
+# would register them in a root conftest.
 ion_sandbox = testing.ion_sandbox
+ion_sandbox_redirect_uris = testing.ion_sandbox_redirect_uris
 
-EXTRA_REDIRECT = "http://127.0.0.1:9999/callback/"
 REDIRECT = "http://127.0.0.1:8000/complete/ion/"
 OIDC_REDIRECT = "http://127.0.0.1:8000/complete/ion-oidc/"
-
-
-@pytest.fixture(scope="session")
-def ion_sandbox_redirect_uris() -> list[str]:
-    return [EXTRA_REDIRECT]
 
 
 class FormParser(HTMLParser):
@@ -177,3 +172,16 @@ def tokens(browser: Browser, site: TokenClient) -> dict[str, Any]:
     response = site.exchange(browser.code())
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def sign_in() -> Callable[..., dict[str, Any]]:
+    """Log ``person`` in at any sandbox (not only ``ion_sandbox``); returns the token response."""
+
+    def sign_in(sandbox: IonSandbox, person: int = 1) -> dict[str, Any]:
+        code = Browser(sandbox).code(person)
+        response = TokenClient(sandbox).exchange(code)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    return sign_in

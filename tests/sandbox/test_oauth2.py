@@ -156,10 +156,3 @@ def test_authorize_without_trailing_slash_shows_the_same_page(browser: Any) -> N
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login/?next=")
-
-
-def test_redirect_uris_given_to_the_fixture_are_registered(browser: Any) -> None:
-    # tests/sandbox/conftest.py overrides ion_sandbox_redirect_uris with this URI.
-    query = browser.authorize(redirect_uri="http://127.0.0.1:9999/callback/")
-
-    assert "code" in query
