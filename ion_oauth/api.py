@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from social_core.strategy import BaseStrategy
 
 from ion_oauth import transport
@@ -256,23 +257,6 @@ def token_rejected(status: int, body: bytes) -> bool:
     return isinstance(payload, dict) and payload.get("detail") == NOT_AUTHENTICATED
 
 
-def token_fields(response: Mapping[str, Any], *, now: float) -> dict[str, Any]:
-    """The fields of a refresh response to store, keyed as social-auth stores them.
-
-    Only these are replaced, so the profile fields kept at login survive a refresh.
-    A response without a refresh token (Ion always sends one) keeps the old one.
-    """
-    fields: dict[str, Any] = {"access_token": response["access_token"], "auth_time": int(now)}
-    for name, alias in (
-        ("refresh_token", "refresh_token"),
-        ("expires_in", "expires"),
-        ("scope", "scope"),
-    ):
-        if response.get(name):
-            fields[alias] = response[name]
-    return fields
-
-
 def token_from_extra_data(extra_data: Mapping[str, Any]) -> Token:
     """The access token and expiry social-auth stored (``expires`` and ``auth_time``)."""
     access_token = extra_data.get("access_token")
@@ -332,11 +316,16 @@ class SocialTokenStore:
                         stage="refresh",
                     )
                 strategy = load_strategy()  # type: ignore[no-untyped-call]
-                backend = row.get_backend_instance(strategy)
-                response = backend.refresh_token(refresh_token)
-                extra_data.update(token_fields(response, now=time.time()))
-                row.extra_data = extra_data
-                row.save(update_fields=["extra_data"])
+                if row.get_backend_instance(strategy) is None:
+                    raise ImproperlyConfigured(
+                        f"The {row.provider!r} backend is not in AUTHENTICATION_BACKENDS, "
+                        "so its tokens cannot be refreshed."
+                    )
+                # social-auth's own refresh: the backend's refresh_token() and extra_data()
+                # decide what is stored, as at login (the OIDC backend keeps the new ID
+                # token; fields the response lacks keep their values), and it saves the row.
+                row.refresh_token(strategy)
+                extra_data = dict(row.extra_data or {})
                 token = token_from_extra_data(extra_data)
         self.social.extra_data = extra_data
         return token

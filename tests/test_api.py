@@ -20,6 +20,7 @@ import responses
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from social_django.models import UserSocialAuth
@@ -30,7 +31,6 @@ from ion_oauth.api import (
     IonClient,
     Token,
     refresh_margin,
-    token_fields,
     token_from_extra_data,
     token_rejected,
 )
@@ -229,6 +229,32 @@ def test_a_refresh_saves_the_new_tokens_and_keeps_the_profile_fields(
     assert abs(saved["auth_time"] - time.time()) < 5
     assert saved["ion_username"] == "2027jdoe"
     assert social.extra_data == saved
+
+
+def test_a_refresh_stores_what_the_backend_stores_from_the_response(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, settings: Any
+) -> None:
+    """The backend decides what a token response leaves in extra_data, as at login."""
+    settings.SOCIAL_AUTH_ION_EXTRA_DATA = ["id_token"]
+    fake_ion.post(TOKEN_URL, json={**new_tokens(), "id_token": "new.id.token"})
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(expire(social)).get("profile")
+
+    assert UserSocialAuth.objects.get(pk=social.pk).extra_data["id_token"] == "new.id.token"
+
+
+def test_a_login_whose_backend_is_not_configured_cannot_refresh(
+    db: None, fake_ion: responses.RequestsMock
+) -> None:
+    user = User.objects.create_user("2027jdoe")
+    social = UserSocialAuth.objects.create(
+        user=user, provider="ion-retired", uid="1", extra_data=stored(expires_in_s=10)
+    )
+
+    with pytest.raises(ImproperlyConfigured, match="'ion-retired' backend is not in"):
+        IonClient.for_social(social).get("profile")
+    assert len(fake_ion.calls) == 0
 
 
 def test_the_refresh_margin_setting_moves_the_refresh_earlier(
@@ -557,12 +583,6 @@ def test_an_unknown_expiry_never_triggers_an_early_refresh(extra: dict[str, Any]
 
     assert token.expires_at is None
     assert not token.expiring(DEFAULT_REFRESH_MARGIN)
-
-
-def test_token_fields_keeps_the_old_refresh_token_when_ion_sends_none() -> None:
-    fields = token_fields({"access_token": "a", "expires_in": 10}, now=1000.4)
-
-    assert fields == {"access_token": "a", "expires": 10, "auth_time": 1000}
 
 
 # -- without Django ------------------------------------------------------------------
