@@ -156,16 +156,16 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context.close()
 
 
-def save_screenshot(tab: Any, nodeid: str) -> Path:
+def save_screenshot(tab: Any, nodeid: str, directory: Path = ARTIFACTS) -> Path:
     """Save what the tab shows to ``test-artifacts/<test id>.png``; return the path."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid) + ".png")
+    directory.mkdir(exist_ok=True)
+    path = directory / (re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid) + ".png")
     tab.screenshot(path=str(path), full_page=True)
     return path
 
 
 @pytest.fixture(name="save_screenshot", scope="session")
-def save_screenshot_fixture() -> Callable[[Any, str], Path]:
+def save_screenshot_fixture() -> Callable[..., Path]:
     return save_screenshot
 
 

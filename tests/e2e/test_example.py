@@ -50,11 +50,13 @@ def test_cancel_on_ion_shows_the_friendly_error_page(page, example_site):
     assert page.locator("p.error").all_inner_texts() == [CANCELLED]
 
 
-def test_the_screenshot_kept_for_a_failing_test_is_a_png(page, example_site, save_screenshot):
+def test_the_screenshot_kept_for_a_failing_test_is_a_png(
+    page, example_site, save_screenshot, tmp_path
+):
     """Guards the helper the failure hook calls: it must write a real PNG file."""
     page.goto(f"{example_site}/")
-    path = save_screenshot(page, "tests/e2e/test_example.py::screenshot-check")
-    try:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    finally:
-        path.unlink()
+
+    path = save_screenshot(page, "tests/e2e/test_example.py::a test", tmp_path)
+
+    assert path == tmp_path / "tests_e2e_test_example.py_a_test.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
