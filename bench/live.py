@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import contention
 import requests
 import site_probe
-from browser import Browser, LoginFailed, oauth_token
+from browser import Browser, LoginFailed
 
 from ion_oauth.testing import IonSandbox
 
@@ -259,66 +260,6 @@ class Bench:
         }
 
 
-def refresh_contention(
-    ion: IonSandbox, site_url: str, *, calls: int, threads: int
-) -> dict[str, Any]:
-    """``calls`` API calls from ``threads`` threads sharing one ``IonClient`` whose access
-    token the sandbox has just expired; counts the refresh requests Ion receives."""
-    from ion_oauth.api import IonClient
-
-    token = oauth_token(
-        ion.url,
-        FIRST_PERSON,
-        client_id=ion.client_id,
-        client_secret=ion.client_secret,
-        redirect_uri=f"{site_url}/complete/ion/",
-    )
-    saved: list[dict[str, Any]] = []
-    client = IonClient.from_token(
-        token,
-        client_id=ion.client_id,
-        client_secret=ion.client_secret,
-        on_token=saved.append,
-        base_url=ion.url,
-    )
-    client.get("profile")
-    ion.expire_tokens()
-    ion.reset_stats()
-    lock = threading.Lock()
-    remaining = [calls]
-    errors: list[str] = []
-    barrier = threading.Barrier(threads)
-
-    def worker() -> None:
-        barrier.wait()
-        while True:
-            with lock:
-                if remaining[0] == 0:
-                    return
-                remaining[0] -= 1
-            try:
-                client.get("profile")
-            except Exception as error:
-                with lock:
-                    errors.append(f"{type(error).__name__}: {error}")
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    stats = ion.stats()
-    return {
-        "calls": calls,
-        "threads": threads,
-        "refresh_requests": stats["token_requests"]["refresh_token"],
-        "profile_requests": stats["profile_requests"],
-        "tokens_saved": len(saved),
-        "errors": len(errors),
-        "error_causes": causes(errors),
-    }
-
-
 def run(
     *, users: tuple[int, ...], seconds: float, oidc_logins: int, refresh: bool
 ) -> dict[str, Any]:
@@ -349,7 +290,7 @@ def run(
                 if oidc_logins:
                     result["oidc"] = measure_oidc(bench, site_url, oidc_logins)
                 if refresh:
-                    result["refresh"] = refresh_contention(ion, site_url, calls=50, threads=8)
+                    result["refresh"] = contention.run(ion, site_url, calls=50, threads=8)
                 for browser in browsers:
                     browser.close()
             finally:
