@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from social_core.strategy import BaseStrategy
 
@@ -57,7 +56,7 @@ else:
 #: The backends whose logins carry Ion tokens (OAuth2 and OpenID Connect).
 ION_PROVIDERS = ("ion", "ion-oidc")
 #: Default for ``SOCIAL_AUTH_ION_REFRESH_MARGIN``: refresh when fewer seconds remain.
-DEFAULT_REFRESH_MARGIN = 60.0
+DEFAULT_REFRESH_MARGIN: float = DEFAULTS["REFRESH_MARGIN"]
 #: What Ion answers (HTTP 403) to an expired, revoked or unknown access token.
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 #: ``expires`` above this is a timestamp, below it a lifetime (social-core's rule).
@@ -66,7 +65,7 @@ _TIMESTAMP_THRESHOLD = 63_072_000
 
 def refresh_margin() -> float:
     """``SOCIAL_AUTH_ION_REFRESH_MARGIN``: seconds before expiry at which to refresh."""
-    return float(getattr(settings, PREFIX + "REFRESH_MARGIN", DEFAULT_REFRESH_MARGIN))
+    return ion_settings.REFRESH_MARGIN
 
 
 @dataclass(frozen=True)

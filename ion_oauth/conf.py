@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "TIMEOUT": 10.0,
     "USE_PKCE": True,
     "STATE_LIFETIME": 1800,
+    "REFRESH_MARGIN": 60.0,
     "ROLE_GROUPS": {
         "student": "Ion students",
         "teacher": "Ion teachers",
@@ -50,6 +51,11 @@ class IonSettings:
     def TIMEOUT(self) -> float:  # noqa: N802
         """Seconds to wait for Ion (connect and each read) before giving up."""
         return float(self._get("TIMEOUT"))
+
+    @property
+    def REFRESH_MARGIN(self) -> float:  # noqa: N802
+        """Seconds before an access token expires at which the API client refreshes it."""
+        return float(self._get("REFRESH_MARGIN"))
 
     @property
     def ROLE_GROUPS(self) -> Mapping[str, str]:  # noqa: N802
