@@ -13,8 +13,6 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
-from django.conf import settings as django_settings
-from django.test import override_settings
 
 from ion_oauth.testing import IonSandbox
 
@@ -126,17 +124,6 @@ class IonLogin:
         """The messages a login-error page shows (``<p class="error">``), unescaped."""
         found = re.findall(r'<p class="error">(.*?)</p>', page.text, flags=re.DOTALL)
         return [html.unescape(" ".join(text.split())) for text in found]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _static_url_for_the_live_server() -> Iterator[None]:
-    """Django's live server serves static files and fails every request (TypeError) when
-    STATIC_URL is unset, as in the test site's settings; give it one."""
-    if django_settings.STATIC_URL:
-        yield
-        return
-    with override_settings(STATIC_URL="/static/"):
-        yield
 
 
 @pytest.fixture(scope="session")

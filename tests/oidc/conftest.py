@@ -11,7 +11,6 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
-from django.test import override_settings
 
 from ion_oauth import oidc, transport
 from ion_oauth.testing import IonSandbox
@@ -121,14 +120,6 @@ class OidcLogin:
         """A whole login: pick the person on Ion, Authorize, land back on the site."""
         consent = self.browser.pick(self.start(), person_id)
         return self.browser.click(consent, "Authorize")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _static_url_for_the_live_server() -> Iterator[None]:
-    """Django's live server fails every request when STATIC_URL is unset, as in the test
-    site's settings; give it one."""
-    with override_settings(STATIC_URL="/static/"):
-        yield
 
 
 @pytest.fixture(scope="session")

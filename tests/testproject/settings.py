@@ -84,4 +84,7 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGIN_ERROR_URL = "/login-error/"
 
+# pytest-django's live server serves static files and fails without it.
+STATIC_URL = "/static/"
+
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
