@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -47,13 +47,9 @@ class FormParser(HTMLParser):
             name, value = values.get("name"), values.get("value") or ""
             kind = values.get("type") or ("submit" if tag == "button" else "text")
             if name and kind == "submit":
-                self.buttons_of_last().append((name, value))
+                self.forms[-1].buttons.append((name, value))
             elif name and kind == "hidden":
                 self.forms[-1].fields[name] = value
-
-    def buttons_of_last(self) -> list[tuple[str, str]]:
-        """Submit buttons of the form being read."""
-        return self.forms[-1].buttons
 
 
 def forms_of(html: str) -> list[Form]:
@@ -61,6 +57,13 @@ def forms_of(html: str) -> list[Form]:
     parser = FormParser()
     parser.feed(html)
     return parser.forms
+
+
+def location(response: requests.Response) -> str:
+    """Where a redirect goes, as an absolute URL; :class:`LoginFailed` if it is none."""
+    if not response.is_redirect:
+        raise LoginFailed(f"{urlsplit(response.url).path} answered {response.status_code}")
+    return urljoin(response.url, response.headers["Location"])
 
 
 class Browser:
@@ -76,10 +79,12 @@ class Browser:
         """Close the connections this browser keeps open."""
         self.session.close()
 
-    def _get(self, url: str) -> requests.Response:
+    def get(self, url: str) -> requests.Response:
+        """GET without following redirects."""
         return self.session.get(url, allow_redirects=False, timeout=TIMEOUT)
 
-    def _post(self, url: str, data: dict[str, str]) -> requests.Response:
+    def post(self, url: str, data: dict[str, str]) -> requests.Response:
+        """POST a form without following redirects."""
         return self.session.post(url, data=data, allow_redirects=False, timeout=TIMEOUT)
 
     def login(self) -> None:
@@ -92,23 +97,31 @@ class Browser:
         self.session.cookies.pop(SITE_SESSION_COOKIE, None)
         csrf = self.session.cookies.get(SITE_CSRF_COOKIE)
         if not csrf:
-            self._get(self.site + "/")
+            self.get(self.site + "/")
             csrf = self.session.cookies.get(SITE_CSRF_COOKIE)
-        response = self._post(
+        response = self.post(
             f"{self.site}/login/{self.backend}/", {"csrfmiddlewaretoken": csrf or ""}
         )
-        url = self._location(response)
-        for _ in range(6):
-            if url.startswith(f"{self.site}/complete/"):
-                return self._finish(url)
-            response = self._get(url)
-            if response.is_redirect:
-                url = self._location(response)
-                continue
-            url = self._submit(url, response)
-        raise LoginFailed(f"the login did not come back to the site (last page {url})")
+        callback = self.through_ion(location(response), until=f"{self.site}/complete/")
+        response = self.get(callback)
+        target = response.headers.get("Location", "")
+        if response.status_code != 302 or urlsplit(target).path != "/":
+            raise LoginFailed(
+                f"the callback answered {response.status_code} -> {target!r}"
+                + self.error_message(target)
+            )
 
-    def _submit(self, url: str, response: requests.Response) -> str:
+    def through_ion(self, url: str, *, until: str) -> str:
+        """From Ion's authorize URL, follow redirects and press the person picker's and
+        the consent page's buttons until a redirect to a URL starting with ``until``."""
+        for _ in range(6):
+            if url.startswith(until):
+                return url
+            response = self.get(url)
+            url = location(response) if response.is_redirect else self.submit(url, response)
+        raise LoginFailed(f"the login did not come back from Ion (last page {url})")
+
+    def submit(self, url: str, response: requests.Response) -> str:
         """Press the right button on the sandbox's person picker or consent page."""
         if response.status_code != 200:
             raise LoginFailed(f"{urlsplit(url).path} answered {response.status_code}")
@@ -121,33 +134,18 @@ class Browser:
                 data = {**form.fields, "allow": dict(form.buttons)["allow"]}
             else:
                 continue
-            return self._location(self._post(target, data))
+            return location(self.post(target, data))
         raise LoginFailed(f"no person picker or consent form on {urlsplit(url).path}")
 
-    def _finish(self, url: str) -> None:
-        response = self._get(url)
-        location = response.headers.get("Location", "")
-        if response.status_code != 302 or urlsplit(location).path != "/":
-            raise LoginFailed(
-                f"the callback answered {response.status_code} -> {location!r}"
-                + self._error_message(location)
-            )
-
-    def _error_message(self, location: str) -> str:
+    def error_message(self, target: str) -> str:
         """What the site's login-error page tells the person, if it was sent there."""
-        if not location or urlsplit(location).path == "/":
+        if not target or urlsplit(target).path == "/":
             return ""
-        page = self.session.get(urljoin(self.site + "/", location), timeout=TIMEOUT).text
+        page = self.session.get(urljoin(self.site + "/", target), timeout=TIMEOUT).text
         start = page.find('class="error">')
         if start < 0:
             return ""
         return ": " + page[start + len('class="error">') :].split("<", 1)[0].strip()
-
-    @staticmethod
-    def _location(response: requests.Response) -> str:
-        if not response.is_redirect:
-            raise LoginFailed(f"{urlsplit(response.url).path} answered {response.status_code}")
-        return urljoin(response.url, response.headers["Location"])
 
 
 def oauth_token(
@@ -156,34 +154,29 @@ def oauth_token(
     """A token for ``person`` straight from the sandbox: authorize as them, trade the code."""
     browser = Browser(sandbox_url, person)
     try:
-        authorize = (
-            f"{browser.site}/oauth/authorize/?response_type=code&client_id={client_id}"
-            f"&redirect_uri={quote(redirect_uri, safe='')}&scope=read&state=bench"
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "scope": "read",
+                "state": "bench",
+            }
         )
-        url = authorize
-        for _ in range(4):
-            response = browser._get(url)
-            url = (
-                browser._location(response)
-                if response.is_redirect
-                else browser._submit(url, response)
-            )
-            if url.startswith(redirect_uri):
-                break
-        code = parse_qs(urlsplit(url).query)["code"][0]
-        token = browser.session.post(
+        url = browser.through_ion(f"{browser.site}/oauth/authorize/?{query}", until=redirect_uri)
+        response = browser.session.post(
             f"{browser.site}/oauth/token/",
             data={
                 "grant_type": "authorization_code",
-                "code": code,
+                "code": parse_qs(urlsplit(url).query)["code"][0],
                 "redirect_uri": redirect_uri,
                 "client_id": client_id,
                 "client_secret": client_secret,
             },
             timeout=TIMEOUT,
         )
-        token.raise_for_status()
-        data: dict[str, Any] = token.json()
-        return data
+        response.raise_for_status()
+        token: dict[str, Any] = response.json()
+        return token
     finally:
         browser.close()

@@ -154,6 +154,19 @@ class Counters:
     site: dict[str, Any] = field(default_factory=dict)
     browser_connections_to_ion: int = 0
     error_messages: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def attempt(self, browser: Browser) -> None:
+        """One login by ``browser``, counted as a login or as an error."""
+        try:
+            browser.login()
+        except (LoginFailed, requests.RequestException) as error:
+            with self.lock:
+                self.errors += 1
+                self.error_messages.append(f"{type(error).__name__}: {error}")
+        else:
+            with self.lock:
+                self.logins += 1
 
     def per_login(self, ion_address: str) -> dict[str, Any]:
         """The phase's figures; requests and connections are divided by the logins
@@ -185,7 +198,7 @@ class Counters:
 
 
 class Bench:
-    """The sandbox and the site, running; :meth:`phase` measures logins through them."""
+    """The sandbox and the site, running; :meth:`logins` drives logins through them."""
 
     def __init__(self, ion: IonSandbox, site: Site) -> None:
         self.ion = ion
@@ -209,20 +222,11 @@ class Bench:
 
     def logins(self, browsers: list[Browser], *, seconds: float, counters: Counters) -> None:
         """Every browser logs in again and again, in a thread of its own, for ``seconds``."""
-        lock = threading.Lock()
         deadline = time.monotonic() + seconds
 
         def user(browser: Browser) -> None:
             while time.monotonic() < deadline:
-                try:
-                    browser.login()
-                except (LoginFailed, requests.RequestException) as error:
-                    with lock:
-                        counters.errors += 1
-                        counters.error_messages.append(f"{type(error).__name__}: {error}")
-                else:
-                    with lock:
-                        counters.logins += 1
+                counters.attempt(browser)
 
         threads = [threading.Thread(target=user, args=(b,)) for b in browsers]
         for thread in threads:
@@ -232,21 +236,16 @@ class Bench:
 
     def first_logins(self, browsers: list[Browser], *, concurrency: int) -> dict[str, Any]:
         """Each browser's first login (person picker, user created on the site)."""
-        errors: list[str] = []
-        lock = threading.Lock()
+        counters = Counters()
         queue = list(browsers)
 
         def worker() -> None:
             while True:
-                with lock:
+                with counters.lock:
                     if not queue:
                         return
                     browser = queue.pop()
-                try:
-                    browser.login()
-                except (LoginFailed, requests.RequestException) as error:
-                    with lock:
-                        errors.append(f"{type(error).__name__}: {error}")
+                counters.attempt(browser)
 
         threads = [threading.Thread(target=worker) for _ in range(concurrency)]
         for thread in threads:
@@ -254,9 +253,9 @@ class Bench:
         for thread in threads:
             thread.join()
         return {
-            "logins": len(browsers) - len(errors),
-            "errors": len(errors),
-            "error_causes": causes(errors),
+            "logins": counters.logins,
+            "errors": counters.errors,
+            "error_causes": causes(counters.error_messages),
         }
 
 
@@ -305,20 +304,10 @@ def measure_oidc(bench: Bench, site_url: str, logins: int) -> dict[str, Any]:
     browser = Browser(site_url, FIRST_PERSON, backend="ion-oidc")
     try:
         with bench.counting() as first:
-            try:
-                browser.login()
-                first.logins = 1
-            except (LoginFailed, requests.RequestException) as error:
-                first.errors = 1
-                first.error_messages.append(f"{type(error).__name__}: {error}")
+            first.attempt(browser)
         with bench.counting() as cached:
             for _ in range(logins):
-                try:
-                    browser.login()
-                    cached.logins += 1
-                except (LoginFailed, requests.RequestException) as error:
-                    cached.errors += 1
-                    cached.error_messages.append(f"{type(error).__name__}: {error}")
+                cached.attempt(browser)
     finally:
         browser.close()
     return {

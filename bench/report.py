@@ -17,6 +17,10 @@ def _num(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def _errors(count: int) -> str:
+    return f"{count} error{'' if count == 1 else 's'}"
+
+
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(figure, measured, goal, met) for everything the run measured; n/a for the rest."""
     out: list[tuple[str, str, str, str]] = []
@@ -123,7 +127,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append(
             (
                 f"First logins of {first['logins'] + first['errors']} new users, 8 at a time",
-                f"{first['errors']} errors",
+                _errors(first["errors"]),
                 "0 errors",
                 _met(first["errors"] == 0),
             )
@@ -136,7 +140,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 (
                     label,
                     f"{_num(phase['logins_per_second'], 1)} ({phase['logins']} logins, "
-                    f"{phase['errors']} errors; new connections per login "
+                    f"{_errors(phase['errors'])}; new connections per login "
                     f"{_num(phase['new_connections_per_login'])})",
                     "0 errors",
                     _met(phase["errors"] == 0),
@@ -153,7 +157,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "Refresh requests per 50 concurrent calls (8 threads) on an expired token",
                 f"{shared['refresh_requests']} with one shared client, "
                 f"{per_request['refresh_requests']} with a client per request "
-                f"({shared['errors'] + per_request['errors']} errors)",
+                f"({_errors(shared['errors'] + per_request['errors'])})",
                 "exactly 1",
                 _met(
                     all(r["refresh_requests"] == 1 and r["errors"] == 0 for r in refresh.values())
