@@ -1,9 +1,15 @@
-"""The example's two pages: home (log in, or who you are on Ion) and the login-error page."""
+"""The example's pages: home (log in, or who you are on Ion), a live Ion API call, and the
+login-error page."""
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from ion_oauth.api import IonClient
+from ion_oauth.exceptions import IonAuthError, IonLoginRequired
+from ion_oauth.middleware import relogin_with_ion
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -19,3 +25,20 @@ def home(request: HttpRequest) -> HttpResponse:
 def login_error(request: HttpRequest) -> HttpResponse:
     """Where SocialAuthExceptionMiddleware sends a failed login; shows its message."""
     return render(request, "example/login_error.html")
+
+
+@login_required
+@relogin_with_ion
+def ion_live(request: HttpRequest) -> HttpResponse:
+    """The person's profile fetched live from Ion's API with their access token.
+
+    The client refreshes the token when it expires; when Ion no longer accepts the refresh
+    token, ``relogin_with_ion`` sends the person through the Ion login and back here.
+    """
+    try:
+        profile = IonClient.for_user(request.user).get("profile")
+    except IonLoginRequired:
+        raise
+    except IonAuthError as error:  # Ion down, too slow, or an unexpected answer
+        return render(request, "example/ion_live.html", {"error": str(error)}, status=502)
+    return render(request, "example/ion_live.html", {"profile": profile})

@@ -93,8 +93,8 @@ def free_port_fixture() -> Callable[[], int]:
 
 
 @pytest.fixture(scope="session")
-def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example project on a free port (its own SQLite file), logging in with a sandbox."""
+def example_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IonSandbox]]:
+    """The example project on a free port (its own SQLite file), and the sandbox it uses."""
     tmp = tmp_path_factory.mktemp("example")
     site = f"http://127.0.0.1:{free_port()}"
     env = {
@@ -119,9 +119,15 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             )
         try:
             wait_until_answers(f"{site}/", server, log)
-            yield site
+            yield site, ion
         finally:
             stop(server)
+
+
+@pytest.fixture(scope="session")
+def example_site(example_stack: tuple[str, IonSandbox]) -> str:
+    """The example project's URL."""
+    return example_stack[0]
 
 
 @pytest.fixture(scope="session")
