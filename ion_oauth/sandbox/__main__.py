@@ -13,6 +13,10 @@ from pathlib import Path
 from ion_oauth.sandbox.keys import ensure_private_key
 
 SETTINGS_MODULE = "ion_oauth.sandbox.settings"
+MISSING_EXTRA = (
+    "ion-sandbox: django-oauth-toolkit is not installed; "
+    "install the sandbox with: pip install 'ion-oauth[sandbox]'"
+)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -75,8 +79,14 @@ def prepare_data_dir(data_dir: Path, *, reset: bool) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the sandbox until SIGTERM/SIGINT; 2 for a bad ``--people`` file."""
+    """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit or with a bad
+    ``--people`` file."""
     args = parse_args(argv)
+    try:
+        import oauth2_provider  # noqa: F401 - only checking that the extra is installed
+    except ImportError:
+        print(MISSING_EXTRA, file=sys.stderr)
+        return 2
     data_dir = prepare_data_dir(args.data_dir, reset=args.reset)
     # The sandbox is its own Django project, whatever the calling environment points at.
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE

@@ -32,6 +32,7 @@ MIDDLEWARE = [
     # Sets Content-Length, without which the server closes every connection: clients
     # that keep connections alive (as with Ion behind its proxy) can reuse them.
     "django.middleware.common.CommonMiddleware",
+    "ion_oauth.sandbox.middleware.SameOriginMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

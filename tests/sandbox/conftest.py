@@ -73,6 +73,11 @@ class Browser:
         self.sandbox = sandbox
         self.session = requests.Session()
 
+    def post(self, url: str, data: dict[str, str]) -> requests.Response:
+        """A form submission from one of the sandbox's pages, Origin header and all."""
+        headers = {"Origin": self.sandbox.url}
+        return self.session.post(url, data=data, headers=headers, allow_redirects=False, timeout=10)
+
     def authorize_url(self, **params: str) -> str:
         query = {
             "response_type": "code",
@@ -91,9 +96,7 @@ class Browser:
         """Submit the person picker; returns the redirect back to ``next``."""
         form = parse_form(login_page.text)
         url = self.sandbox.url + (form.action or "/login/")
-        return self.session.post(
-            url, data={**form.fields, "person": str(person)}, allow_redirects=False, timeout=10
-        )
+        return self.post(url, {**form.fields, "person": str(person)})
 
     def consent_page(self, person: int = 1, **params: str) -> requests.Response:
         """Log in as ``person`` if needed and return the consent page."""
@@ -109,7 +112,7 @@ class Browser:
         data = dict(form.fields)
         if allow:
             data["allow"] = "Authorize"
-        return self.session.post(consent_page.url, data=data, allow_redirects=False, timeout=10)
+        return self.post(consent_page.url, data)
 
     def authorize(self, person: int = 1, *, allow: bool = True, **params: str) -> dict[str, str]:
         """The whole front channel; returns the query of the redirect to the client."""

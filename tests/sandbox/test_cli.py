@@ -59,6 +59,24 @@ def test_help_lists_the_contract_options() -> None:
         assert option in result.stdout
 
 
+def test_without_django_oauth_toolkit_it_says_which_extra_to_install(tmp_path: Path) -> None:
+    script = (
+        "import sys; sys.modules['oauth2_provider'] = None; "  # makes the import fail
+        "from ion_oauth.sandbox.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "pip install 'ion-oauth[sandbox]'" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
 def test_banner_prints_the_settings_to_paste(ion_sandbox: IonSandbox) -> None:
     output = ion_sandbox.output
 
