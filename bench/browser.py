@@ -74,6 +74,8 @@ class Browser:
         self.person = person
         self.backend = backend
         self.session = requests.Session()
+        #: Logins started, successful or not.
+        self.attempts = 0
 
     def close(self) -> None:
         """Close the connections this browser keeps open."""
@@ -93,6 +95,7 @@ class Browser:
         Raises :class:`LoginFailed` (or a ``requests`` error) unless it ends with the
         site's redirect to its home page.
         """
+        self.attempts += 1
         # A new browser session on the site; the sandbox still knows the person.
         self.session.cookies.pop(SITE_SESSION_COOKIE, None)
         csrf = self.session.cookies.get(SITE_CSRF_COOKIE)

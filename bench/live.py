@@ -287,7 +287,14 @@ def run(
                         bench.logins(browsers[:count], seconds=seconds, counters=counters)
                     result["phases"][str(count)] = counters.per_login(bench.ion_address)
                 if oidc_logins:
-                    result["oidc"] = measure_oidc(bench, site_url, oidc_logins)
+                    oidc_browser = Browser(site_url, FIRST_PERSON, backend="ion-oidc")
+                    browsers.append(oidc_browser)
+                    result["oidc"] = measure_oidc(bench, oidc_browser, oidc_logins)
+                # Over the whole run, warm-ups included: how far the site's pool grew.
+                result["site_connections_to_ion_total"] = site.stats()["connections_total"].get(
+                    bench.ion_address, 0
+                )
+                result["login_attempts_total"] = sum(browser.attempts for browser in browsers)
                 if refresh:
                     result["refresh"] = contention.run(ion, site_url, calls=50, threads=8)
                 for browser in browsers:
@@ -298,18 +305,14 @@ def run(
     return result
 
 
-def measure_oidc(bench: Bench, site_url: str, logins: int) -> dict[str, Any]:
+def measure_oidc(bench: Bench, browser: Browser, logins: int) -> dict[str, Any]:
     """Requests to Ion per OpenID Connect login: the first (discovery and keys fetched)
     and then each one after it, with the keys cached."""
-    browser = Browser(site_url, FIRST_PERSON, backend="ion-oidc")
-    try:
-        with bench.counting() as first:
-            first.attempt(browser)
-        with bench.counting() as cached:
-            for _ in range(logins):
-                cached.attempt(browser)
-    finally:
-        browser.close()
+    with bench.counting() as first:
+        first.attempt(browser)
+    with bench.counting() as cached:
+        for _ in range(logins):
+            cached.attempt(browser)
     return {
         "first": first.per_login(bench.ion_address),
         "cached": cached.per_login(bench.ion_address),

@@ -70,7 +70,9 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append(
             (
                 "New TCP connections to Ion per login, steady state",
-                f"{_num(value)} (seen from the site: {_num(steady['site_new_connections_per_login'])})",
+                f"{_num(value)} (seen from the site: {_num(steady['site_new_connections_per_login'])}; "
+                f"the site opened {live['site_connections_to_ion_total']} in the whole run of "
+                f"{live['login_attempts_total']} logins)",
                 "< 0.1",
                 _met(value < 0.1),
             )

@@ -20,12 +20,19 @@ from urllib3.connection import HTTPConnection
 _lock = threading.Lock()
 _requests: Counter[str] = Counter()
 _connections: Counter[str] = Counter()
+#: Connections since the process started, never reset.
+_connections_total: Counter[str] = Counter()
 
 
 def snapshot(*, reset: bool = False) -> dict[str, dict[str, int]]:
-    """Requests by ``host:port method path`` and new connections by ``host:port``."""
+    """Requests by ``host:port method path`` and new connections by ``host:port``, since
+    the last reset; and new connections since the process started."""
     with _lock:
-        data = {"requests": dict(_requests), "connections": dict(_connections)}
+        data = {
+            "requests": dict(_requests),
+            "connections": dict(_connections),
+            "connections_total": dict(_connections_total),
+        }
         if reset:
             _requests.clear()
             _connections.clear()
@@ -42,6 +49,7 @@ def install() -> None:
     def counted_connect(self: HTTPConnection) -> None:
         with _lock:
             _connections[f"{self.host}:{self.port}"] += 1
+            _connections_total[f"{self.host}:{self.port}"] += 1
         connect(self)
 
     def counted_request(
