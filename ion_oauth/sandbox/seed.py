@@ -110,7 +110,7 @@ class PersonSpec:
     is_sysadmin: bool = False
 
 
-def person_spec(data: Mapping[str, Any], today: datetime.date | None = None) -> PersonSpec:
+def person_spec(data: Mapping[str, Any]) -> PersonSpec:
     """Check one ``--people`` entry and fill in what Ion would derive.
 
     Raises ValueError naming the person and the key when an entry is malformed.
@@ -130,6 +130,8 @@ def person_spec(data: Mapping[str, Any], today: datetime.date | None = None) -> 
             isinstance(value, bool) and bool not in PERSON_FIELDS[key]
         ):
             raise ValueError(f"person {who}: {key} has the wrong type ({value!r})")
+    if data.get("id", 1) < 1:
+        raise ValueError(f"person {who}: id must be 1 or more")
 
     user_type = data.get("user_type", "student")
     student = user_type == "student"
@@ -153,7 +155,7 @@ def person_spec(data: Mapping[str, Any], today: datetime.date | None = None) -> 
     }
     profile = {**derived, **{k: v for k, v in data.items() if k in PROFILE_KEYS}}
     if "grade" not in profile:
-        profile["grade"] = grade_for(profile["graduation_year"], today or datetime.date.today())
+        profile["grade"] = grade_for(profile["graduation_year"], datetime.date.today())
     profile.pop("id", None)
     return PersonSpec(
         id=data.get("id"),

@@ -55,7 +55,8 @@ def pick_person(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
     if request.method == "POST":
-        person = Person.objects.filter(pk=request.POST.get("person") or 0).first()
+        choice = request.POST.get("person", "")
+        person = Person.objects.filter(pk=int(choice)).first() if choice.isdigit() else None
         if person is not None:
             login(request, person.user, backend="django.contrib.auth.backends.ModelBackend")
             return HttpResponseRedirect(next_url)
@@ -78,8 +79,9 @@ class AuthorizeView(dot.AuthorizationView):  # type: ignore[misc]  # DOT ships n
     template_name = "ion_sandbox/authorize.html"
 
     def handle_no_permission(self) -> HttpResponse:
-        # An unknown client or unregistered redirect URI gets its 400 page at once rather
-        # than after someone has picked a person.
+        # A request that will be refused is refused before anyone picks a person: an
+        # unknown client or unregistered redirect URI gets the 400 page, other errors
+        # go back to the client.
         try:
             self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:

@@ -92,7 +92,7 @@ class Browser:
     def get(self, url: str) -> requests.Response:
         return self.session.get(url, allow_redirects=False, timeout=10)
 
-    def pick_person(self, login_page: requests.Response, person: int) -> requests.Response:
+    def pick_person(self, login_page: requests.Response, person: int | str) -> requests.Response:
         """Submit the person picker; returns the redirect back to ``next``."""
         form = parse_form(login_page.text)
         url = self.sandbox.url + (form.action or "/login/")

@@ -276,6 +276,7 @@ def test_people_without_an_id_get_the_next_free_one(tmp_path: Path) -> None:
         (json.dumps([{"ion_username": "x"}]), "missing first_name, last_name"),
         (json.dumps([{**PERSON, "graduation_year": "2029"}]), "graduation_year has the wrong type"),
         (json.dumps([{**PERSON, "id": True}]), "id has the wrong type"),
+        (json.dumps([{**PERSON, "id": 0}]), "id must be 1 or more"),
         (json.dumps([{**PERSON, "ion_username": "msmith"}]), "already belongs to person 2"),
     ],
 )

@@ -131,8 +131,11 @@ def test_consent_is_asked_again_on_every_login(browser: Any) -> None:
     assert "Cancel" in page.text
 
 
-def test_revoke_token_endpoint_revokes_an_access_token(site: Any, tokens: dict[str, Any]) -> None:
-    response = site.token("/oauth/revoke_token/", token=tokens["access_token"])
+@pytest.mark.parametrize("path", ["/oauth/revoke_token/", "/oauth/revoke_token"])
+def test_revoke_token_endpoint_revokes_an_access_token(
+    site: Any, tokens: dict[str, Any], path: str
+) -> None:
+    response = site.token(path, token=tokens["access_token"])
 
     assert response.status_code == 200
     assert site.profile(tokens["access_token"]).status_code == 403

@@ -60,8 +60,9 @@ def test_discovery_document_equals_ions_on_the_sandbox_host(ion_sandbox: Any, pa
     )
 
 
-def test_jwks_has_one_rs256_signing_key_in_ions_shape(ion_sandbox: Any) -> None:
-    response = requests.get(f"{ion_sandbox.url}/oauth/.well-known/jwks.json", timeout=10)
+@pytest.mark.parametrize("path", ["/oauth/.well-known/jwks.json", "/oauth/.well-known/jwks.json/"])
+def test_jwks_has_one_rs256_signing_key_in_ions_shape(ion_sandbox: Any, path: str) -> None:
+    response = requests.get(ion_sandbox.url + path, timeout=10)
 
     (key,) = response.json()["keys"]
     (expected,) = recorded("oidc_jwks.json")["keys"]

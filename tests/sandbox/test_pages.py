@@ -59,6 +59,14 @@ def test_picking_an_unknown_person_shows_the_picker_again(browser: Any) -> None:
     assert "Pick a demo person" in response.text
 
 
+def test_picking_a_malformed_person_id_shows_the_picker_again(browser: Any) -> None:
+    page = browser.get(f"{browser.sandbox.url}/login/")
+
+    response = browser.pick_person(page, "abc")
+
+    assert response.status_code == 400
+
+
 def test_person_picker_does_not_redirect_off_site(browser: Any) -> None:
     page = browser.get(f"{browser.sandbox.url}/login/?next=http://evil.example/")
 
