@@ -7,6 +7,8 @@ half-checked reaches the pipeline and no user is created from a broken profile.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,17 @@ from ion_oauth.exceptions import IonResponseError
 
 if TYPE_CHECKING:
     from social_core.backends.base import BaseAuth
+
+logger = logging.getLogger("ion_oauth")
+
+#: RFC 6750's b64token: all that may follow "Bearer " in an Authorization header.
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+#: Longest text a profile field may carry: Django's username and name columns hold 150
+#: characters and its email 254; Ion's own values are far shorter.
+_MAX_TEXT = {"tj_email": 254, "picture": 2000}
+_MAX_TEXT_DEFAULT = 150
+#: Ion's ids fit a 64-bit column; graduation years have four digits.
+_MAX_ID = 2**63 - 1
 
 _STR = (str,)
 _OPTIONAL_STR = (str, type(None))
@@ -24,6 +37,8 @@ def _is_int(value: object) -> bool:
 
 
 def _fail(backend: BaseAuth[object] | None, what: str, field: str, stage: str) -> IonResponseError:
+    # The field's name only: its value may be a token.
+    logger.warning("Ion %s response has a missing or invalid %r field", what, field)
     return IonResponseError(
         backend,
         f"Ion's {what} response has a missing or invalid '{field}' field. "
@@ -40,18 +55,19 @@ def parse_token(
     stage: str = "token_exchange",
 ) -> dict[str, Any]:
     """Check a token response (code exchange or refresh) and return it as a dict."""
-    token = data.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise _fail(backend, "token", "access_token", stage)
+    for field in ("access_token", "refresh_token"):
+        token = data.get(field, "x" if field == "refresh_token" else None)
+        if not isinstance(token, str) or not _BEARER_TOKEN.fullmatch(token):
+            raise _fail(backend, "token", field, stage)
     token_type = data.get("token_type", "Bearer")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise _fail(backend, "token", "token_type", stage)
     expires_in = data.get("expires_in")
     if expires_in is not None and (not _is_int(expires_in) or expires_in <= 0):
         raise _fail(backend, "token", "expires_in", stage)
-    for field in ("refresh_token", "scope"):
-        if not isinstance(data.get(field, ""), str):
-            raise _fail(backend, "token", field, stage)
+    scope = data.get("scope", "")
+    if not isinstance(scope, str) or not _storable(scope, 1000):
+        raise _fail(backend, "token", "scope", stage)
     return dict(data)
 
 
@@ -78,24 +94,36 @@ def parse_profile(
     for field in _REQUIRED:
         if field not in data:
             raise _fail(backend, "profile", field, stage)
-    if not _is_int(data["id"]) or data["id"] <= 0:
+    if not _is_int(data["id"]) or not 0 < data["id"] <= _MAX_ID:
         raise _fail(backend, "profile", "id", stage)
     if not isinstance(data["ion_username"], str) or not data["ion_username"].strip():
         raise _fail(backend, "profile", "ion_username", stage)
     for field, types in _PROFILE_FIELDS.items():
-        if field in data and not isinstance(data[field], types):
+        value = data.get(field)
+        if field in data and not isinstance(value, types):
+            raise _fail(backend, "profile", field, stage)
+        if isinstance(value, str) and not _storable(value, _MAX_TEXT.get(field, _MAX_TEXT_DEFAULT)):
             raise _fail(backend, "profile", field, stage)
     year = data.get("graduation_year")
-    if year is not None and not _is_int(year):
+    if year is not None and not (_is_int(year) and 0 < year < 10_000):
         raise _fail(backend, "profile", "graduation_year", stage)
     grade = data.get("grade")
     if grade is not None and not (
         isinstance(grade, Mapping)
         and (grade.get("number") is None or _is_int(grade.get("number")))
-        and isinstance(grade.get("name"), _OPTIONAL_STR)
+        and (grade.get("name") is None or _storable_text(grade.get("name")))
     ):
         raise _fail(backend, "profile", "grade", stage)
     return dict(data)
+
+
+def _storable(value: str, max_length: int) -> bool:
+    """Text a database column can hold: not too long, no NUL (PostgreSQL refuses it)."""
+    return len(value) <= max_length and "\x00" not in value
+
+
+def _storable_text(value: object) -> bool:
+    return isinstance(value, str) and _storable(value, _MAX_TEXT_DEFAULT)
 
 
 def roles_of(profile: Mapping[str, Any]) -> set[str]:

@@ -17,6 +17,7 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from ion_oauth import __version__
@@ -38,6 +39,8 @@ MAX_BODY = 1024 * 1024
 _session: requests.Session | None = None
 _session_lock = threading.Lock()
 _OAUTH_ERROR = re.compile(r"^[a-z_]{1,64}$")
+#: Retry-After as delay-seconds (an HTTP date is possible too; then we just say "later").
+_RETRY_SECONDS = re.compile(r"[0-9]{1,5}")
 
 
 def get_session() -> requests.Session:
@@ -146,17 +149,24 @@ def _read_capped(
 ) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=64 * 1024):
-        size += len(chunk)
-        if size > MAX_BODY:
-            logger.warning("Ion %s response is larger than %s bytes", what, MAX_BODY)
-            raise IonResponseError(
-                backend,
-                f"Ion sent an unexpectedly large {what} response. Please try again later.",
-                code="malformed_response",
-                stage=stage,
-            )
-        chunks.append(chunk)
+    try:
+        for chunk in response.iter_content(chunk_size=64 * 1024):
+            size += len(chunk)
+            if size > MAX_BODY:
+                logger.warning("Ion %s response is larger than %s bytes", what, MAX_BODY)
+                raise IonResponseError(
+                    backend,
+                    f"Ion sent an unexpectedly large {what} response. Please try again later.",
+                    code="malformed_response",
+                    stage=stage,
+                )
+            chunks.append(chunk)
+    except requests.ConnectionError as error:
+        # requests reports a read timeout while streaming the body as a ConnectionError
+        # around urllib3's ReadTimeoutError; to the person waiting it is a timeout.
+        if error.args and isinstance(error.args[0], urllib3.exceptions.ReadTimeoutError):
+            raise requests.ReadTimeout(*error.args, response=response) from error
+        raise
     return b"".join(chunks)
 
 
@@ -193,7 +203,8 @@ def check_response(
 
     if status == 429:
         retry_after = headers.get("Retry-After")
-        wait = f" in {retry_after} seconds" if retry_after and retry_after.isdigit() else " later"
+        seconds = retry_after and _RETRY_SECONDS.fullmatch(retry_after)
+        wait = f" in {retry_after} seconds" if seconds else " later"
         raise IonUnavailable(
             backend,
             f"Ion is receiving too many requests. Please try again{wait}.",
@@ -256,9 +267,12 @@ _NOT_JSON = object()
 def _decode_json(body: bytes) -> Any:
     """Strict UTF-8 JSON, or a sentinel that is not a dict for anything else."""
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        data = json.loads(body.decode("utf-8"))
+        # "\ud800" is valid JSON but not text: no database can store a lone surrogate.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
         return _NOT_JSON
+    return data
 
 
 def _safe(url: str) -> str:

@@ -43,6 +43,12 @@ def test_a_profile_missing_a_required_field_is_refused(student_profile, field):
         ("grade", {"number": "12", "name": "senior"}),
         ("grade", {"number": 12, "name": 12}),
         ("picture", 5),
+        ("last_name", "Doe\x00"),
+        ("ion_username", "u" * 151),
+        ("tj_email", "e" * 255),
+        ("id", 2**63),
+        ("graduation_year", 10_000),
+        ("grade", {"number": 12, "name": "senior\x00"}),
     ],
 )
 def test_a_profile_field_of_the_wrong_type_is_refused(student_profile, field, value):
@@ -76,6 +82,10 @@ def test_the_recorded_token_response_passes(token_response):
         ("expires_in", 0),
         ("refresh_token", 5),
         ("scope", ["read"]),
+        ("scope", "read\x00"),
+        ("access_token", "token with spaces"),
+        ("access_token", "t\u20ac"),
+        ("refresh_token", "bad\r\ntoken"),
     ],
 )
 def test_a_bad_token_response_is_refused(token_response, field, value):

@@ -44,6 +44,16 @@ CHECKED_FIELDS = ("id", "ion_username", *BOOLEAN_FIELDS, *TEXT_FIELDS, "graduati
 UNCHECKED_FIELDS = ("sex", "title", "short_name", "nickname", "student_id", "counselor")
 
 
+#: Longest text Django's user columns hold (150; the email column 254); picture is a URL.
+MAX_TEXT = {"tj_email": 254, "picture": 2000}
+MAX_ID = 2**63 - 1
+
+
+def is_text(value: object, field: str) -> bool:
+    """Storable text: not longer than its column and free of NUL, which PostgreSQL refuses."""
+    return isinstance(value, str) and len(value) <= MAX_TEXT.get(field, 150) and "\x00" not in value
+
+
 def is_int(value: object) -> bool:
     """A JSON integer (``True`` is a JSON boolean, not an integer)."""
     return type(value) is int
@@ -58,18 +68,21 @@ def is_ion_shape(data: object) -> bool:
     grade = data.get("grade")
     return (
         is_int(data["id"])
-        and data["id"] > 0
-        and isinstance(data["ion_username"], str)
+        and 0 < data["id"] <= MAX_ID
+        and is_text(data["ion_username"], "ion_username")
         and data["ion_username"].strip() != ""
         and all(type(data[field]) is bool for field in BOOLEAN_FIELDS)
-        and all(isinstance(data.get(field), (str, type(None))) for field in TEXT_FIELDS)
-        and (data.get("graduation_year") is None or is_int(data["graduation_year"]))
+        and all(data.get(field) is None or is_text(data[field], field) for field in TEXT_FIELDS)
+        and (
+            data.get("graduation_year") is None
+            or (is_int(data["graduation_year"]) and 0 < data["graduation_year"] < 10_000)
+        )
         and (
             grade is None
             or (
                 isinstance(grade, dict)
                 and (grade.get("number") is None or is_int(grade["number"]))
-                and isinstance(grade.get("name"), (str, type(None)))
+                and (grade.get("name") is None or is_text(grade["name"], "name"))
             )
         )
     )
@@ -82,18 +95,22 @@ json_values = st.recursive(
     ),
     max_leaves=5,
 )
-optional_text = st.none() | st.text()
+# No NUL (PostgreSQL refuses it) and no lone surrogates (the transport refuses those).
+storable_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=150
+)
+optional_text = st.none() | storable_text
 ion_profiles = st.builds(
     lambda known, extra: {**extra, **known},
     st.fixed_dictionaries(
         {
-            "id": st.integers(min_value=1),
-            "ion_username": st.text(min_size=1).filter(str.strip),
+            "id": st.integers(min_value=1, max_value=MAX_ID),
+            "ion_username": storable_text.filter(str.strip),
             **dict.fromkeys(BOOLEAN_FIELDS, st.booleans()),
         },
         optional={
             **dict.fromkeys(TEXT_FIELDS, optional_text),
-            "graduation_year": st.none() | st.integers(),
+            "graduation_year": st.none() | st.integers(min_value=1, max_value=9999),
             "grade": st.none()
             | st.fixed_dictionaries(
                 {},
