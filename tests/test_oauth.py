@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 import responses
-from conftest import ION, load_fixture
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from ion_fakes import ION, load_fixture
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 

@@ -17,11 +17,11 @@ import jwt
 import pytest
 import requests
 import responses
-from conftest import ION, load_fixture
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
+from ion_fakes import ION, load_fixture
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 

@@ -14,14 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apitest import HERE, PG_BIN, Server, as_postgres, free_port, site_env, skip_or_fail
 
 from ion_oauth.testing import IonSandbox
-
-# The helpers and the site these tests run (tests/api/ion_api_site) are imported by name,
-# in this process and in the server processes.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from apitest import HERE, PG_BIN, Server, as_postgres, free_port, site_env, skip_or_fail
 
 # -- the sandbox and logins through it -----------------------------------------------
 

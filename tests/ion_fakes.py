@@ -1,0 +1,68 @@
+"""Helpers shared by the unit tests: Ion's recorded JSON, and a login driven through the
+test site against Ion faked with ``responses``. (A module of its own, not conftest, so that
+``from ion_fakes import ...`` is unambiguous whatever else is on ``sys.path``.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import responses
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ion"
+ION = "https://ion.example.test"
+
+
+def load_fixture(name: str) -> Any:
+    """One of the JSON bodies recorded from a real Ion (tests/fixtures/ion/)."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+class IonLogin:
+    """Drives a login through the test site: POST /login/ion/, then Ion's callback."""
+
+    def __init__(self, client: Any, fake_ion: responses.RequestsMock) -> None:
+        self.client = client
+        self.fake_ion = fake_ion
+
+    def begin(self, next_url: str | None = None) -> dict[str, str]:
+        """Start a login; return the query parameters of the redirect to Ion."""
+        data = {"next": next_url} if next_url else {}
+        response = self.client.post("/login/ion/", data)
+        assert response.status_code == 302, response
+        location = urlsplit(response["Location"])
+        assert f"{location.scheme}://{location.netloc}{location.path}" == f"{ION}/oauth/authorize/"
+        return dict(parse_qsl(location.query))
+
+    def mock_ion(
+        self,
+        profile: dict[str, Any] | None = None,
+        token: dict[str, Any] | None = None,
+        *,
+        token_status: int = 200,
+        profile_status: int = 200,
+    ) -> None:
+        """Answer the token exchange and the profile request as Ion would."""
+        self.fake_ion.add(
+            responses.POST,
+            f"{ION}/oauth/token/",
+            json=token or load_fixture("token_response.json"),
+            status=token_status,
+        )
+        self.fake_ion.add(
+            responses.GET,
+            f"{ION}/api/profile",
+            json=profile or load_fixture("profile_student.json"),
+            status=profile_status,
+        )
+
+    def callback(self, **params: str) -> Any:
+        return self.client.get("/complete/ion/", params)
+
+    def login(self, profile: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """A whole successful login; returns the callback's response."""
+        state = self.begin()["state"]
+        self.mock_ion(profile, **kwargs)
+        return self.callback(code="the-code", state=state)
