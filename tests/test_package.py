@@ -23,7 +23,8 @@ def test_the_package_ships_py_typed_and_its_templates():
 
 
 @pytest.mark.skipif(
-    os.environ.get("ION_OAUTH_EXPECT_INSTALLED") != "1", reason="only under tox, which installs the wheel"
+    os.environ.get("ION_OAUTH_EXPECT_INSTALLED") != "1",
+    reason="only under tox, which installs the wheel",
 )
 def test_the_tests_run_against_the_installed_package_not_the_source_tree():
     assert "site-packages" in Path(ion_oauth.__file__).parts
