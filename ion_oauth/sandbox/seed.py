@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -236,6 +237,11 @@ def ensure_client(spec: ClientSpec) -> Any:
     app.algorithm = (
         application_model.RS256_ALGORITHM if spec.oidc else application_model.NO_ALGORITHM
     )
+    if spec.oidc:
+        # RP-initiated logout may return to the site a redirect URI belongs to.
+        roots = [f"{part.scheme}://{part.netloc}/" for part in map(urlsplit, uris)]
+        known = app.post_logout_redirect_uris.split()
+        app.post_logout_redirect_uris = " ".join(dict.fromkeys([*known, *roots]))
     app.skip_authorization = False
     app.save()
     return app

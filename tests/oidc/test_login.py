@@ -104,6 +104,16 @@ def test_logout_ends_the_session_on_the_site_and_on_ion(oidc_login, oidc_site, s
     ]
 
 
+def test_logout_at_ion_returns_to_the_site(oidc_login, oidc_site):
+    """The sandbox registers each OIDC redirect URI's site root as a post-logout URI."""
+    oidc_login.login(STUDENT)
+
+    page = oidc_login.browser.click(oidc_login.post("/logout/ion/"), "Logout")
+
+    assert page.url == f"{oidc_site}/"
+    assert page.text == "home: anonymous"
+
+
 def test_logout_revokes_the_sites_tokens_at_ion(oidc_login, oidc_ion, settings):
     """Ion (django-oauth-toolkit) deletes the user's tokens when it ends the session."""
     settings.SOCIAL_AUTH_ION_OIDC_POST_LOGOUT_REDIRECT_URI = ""
