@@ -66,3 +66,22 @@ class IonLogin:
         state = self.begin()["state"]
         self.mock_ion(profile, **kwargs)
         return self.callback(code="the-code", state=state)
+
+
+def messages_of(response: Any) -> list[str]:
+    """The Django messages the request behind ``response`` left for the next page."""
+    from django.contrib.messages import get_messages
+
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def assert_login_failed(response: Any, message: str) -> None:
+    """The request ended on the login-error page with ``message`` and created nobody."""
+    from django.contrib.auth import get_user_model
+    from social_django.models import UserSocialAuth
+
+    assert response.status_code == 302
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [message]
+    assert get_user_model().objects.count() == 0
+    assert UserSocialAuth.objects.count() == 0

@@ -13,8 +13,7 @@ import pytest
 import requests
 import responses
 from django.contrib.auth import get_user_model
-from django.contrib.messages import get_messages
-from ion_fakes import ION, load_fixture
+from ion_fakes import ION, assert_login_failed, load_fixture, messages_of
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
@@ -24,19 +23,6 @@ from ion_oauth.oauth import MAX_PENDING_LOGINS, IonOauth2
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-
-
-def messages_of(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-def assert_login_failed(response: Any, message: str) -> None:
-    """The callback ended on the login-error page with ``message`` and created nobody."""
-    assert response.status_code == 302
-    assert response["Location"] == "/login-error/"
-    assert messages_of(response) == [message]
-    assert User.objects.count() == 0
-    assert UserSocialAuth.objects.count() == 0
 
 
 # -- beginning a login ------------------------------------------------------------------

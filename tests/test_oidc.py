@@ -20,8 +20,7 @@ import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
-from ion_fakes import ION, load_fixture
+from ion_fakes import ION, assert_login_failed, load_fixture, messages_of
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
@@ -96,19 +95,6 @@ def discovery() -> dict[str, Any]:
 def at_hash(access_token: str) -> str:
     digest = hashlib.sha256(access_token.encode()).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
-
-
-def messages_of(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-def assert_login_failed(response: Any, message: str) -> None:
-    """The request ended on the login-error page with ``message`` and created nobody."""
-    assert response.status_code == 302
-    assert response["Location"] == "/login-error/"
-    assert messages_of(response) == [message]
-    assert User.objects.count() == 0
-    assert UserSocialAuth.objects.count() == 0
 
 
 class FakeOidcIon:
