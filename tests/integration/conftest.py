@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from browser import Browser
+from form_browser import Browser
 
 from ion_oauth.testing import IonSandbox
 

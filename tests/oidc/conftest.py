@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from browser import Browser, Form, forms_of
+from form_browser import Browser, Form, forms_of
 
 from ion_oauth import oidc, transport
 from ion_oauth.testing import IonSandbox

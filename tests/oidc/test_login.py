@@ -6,9 +6,9 @@ import re
 
 import pytest
 import requests
-from browser import forms_of
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from form_browser import forms_of
 from social_django.models import UserSocialAuth
 
 pytestmark = pytest.mark.integration
