@@ -1,6 +1,6 @@
 """Django settings of the benchmark's in-process site: both backends, one fake provider each.
 
-Ion and GitLab are answered in-process by ``responses`` (see :mod:`inprocess`), so these
+Ion and GitLab are answered in-process by ``responses`` (see :mod:`bench_inprocess`), so these
 base URLs are never contacted. The database is a SQLite file (``ION_BENCH_DB``, set by
 ``run.py`` to a temporary path) so the threads of the refresh benchmark share it.
 """

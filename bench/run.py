@@ -3,9 +3,9 @@
 Writes ``results.md`` (the table, also printed) and ``results.json`` (every figure, with
 the SQL of the measured logins). Two halves:
 
-* in-process (:mod:`inprocess`): logins through Django's test client, Ion and GitLab
+* in-process (:mod:`bench_inprocess`): logins through Django's test client, Ion and GitLab
   faked with ``responses``: CPU time beside social-core's GitLab backend, database queries;
-* live (:mod:`live`): the Ion sandbox and the example project as servers on loopback,
+* live (:mod:`bench_live`): the Ion sandbox and the example project as servers on loopback,
   scripted browsers logging in: requests and new TCP connections to Ion per login,
   logins per second with 1, 8 and 32 users, refresh requests under contention.
 
@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+# Run as a script, bench/ is already first on the path; imported (by tests/test_bench.py),
+# it goes last, so its modules never shadow anyone else's.
 if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
+    sys.path.append(str(BENCH))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -90,7 +92,7 @@ def environment(argv: Sequence[str] | None) -> dict[str, Any]:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run every measurement the arguments ask for; Django must be configured."""
-    import inprocess
+    import bench_inprocess as inprocess
     from django.conf import settings
 
     results: dict[str, Any] = {
@@ -101,7 +103,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )
     }
     if not args.skip_live:
-        import live
+        import bench_live as live
 
         users = tuple(int(part) for part in args.users.split(",") if part)
         results["live"] = live.run(users=users, seconds=args.seconds, oidc_logins=5, refresh=True)
@@ -110,7 +112,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def write(results: dict[str, Any], out: Path) -> str:
     """Write results.json and results.md into ``out``; return the Markdown."""
-    import report
+    import bench_report as report
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

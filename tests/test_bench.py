@@ -100,7 +100,7 @@ def test_results_are_written_as_json_and_a_markdown_table(
 
 
 def test_a_missed_goal_is_marked_missed(bench: ModuleType, results: dict[str, Any]) -> None:
-    import report
+    import bench_report as report
 
     results["live"] = {
         "refresh": {
@@ -121,7 +121,7 @@ def test_a_missed_goal_is_marked_missed(bench: ModuleType, results: dict[str, An
 def test_the_scripted_browser_finds_the_consent_forms_fields_and_buttons(
     bench: ModuleType,
 ) -> None:
-    import browser
+    import bench_browser as browser
 
     page = (
         '<form method="post" id="authorizationForm">'
@@ -142,7 +142,7 @@ def test_the_scripted_browser_finds_the_consent_forms_fields_and_buttons(
 def test_failed_logins_are_explained_under_the_table(
     bench: ModuleType, results: dict[str, Any]
 ) -> None:
-    import report
+    import bench_report as report
 
     results["live"] = {
         "first_logins": {"logins": 30, "errors": 2, "error_causes": {"Ion answered 500": 2}},

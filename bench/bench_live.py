@@ -3,7 +3,7 @@ of its own on loopback, and scripted browsers logging in through them.
 
 Counted on both ends: the sandbox's ``/sandbox/stats`` (token and profile requests,
 accepted TCP connections) and the site's ``/bench/site-stats`` (every request it sent
-to Ion, new connections it opened; see :mod:`site_probe`). The sandbox's connection count
+to Ion, new connections it opened; see :mod:`bench_site_probe`). The sandbox's connection count
 also includes the browsers' connections, which this process counts and subtracts.
 """
 
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import contention
+import bench_contention as contention
+import bench_site_probe as site_probe
 import requests
-import site_probe
-from browser import Browser, LoginFailed
+from bench_browser import Browser, LoginFailed
 
 from ion_oauth.testing import IonSandbox
 
@@ -73,7 +73,7 @@ def people_file(directory: Path, count: int) -> Path:
 
 
 class Site:
-    """The example project under ``runserver`` (threaded), with ``site_settings``."""
+    """The example project under ``runserver`` (threaded), with ``bench_site_settings``."""
 
     def __init__(self, directory: Path, port: int, ion: IonSandbox) -> None:
         self.url = f"http://127.0.0.1:{port}"
@@ -82,7 +82,7 @@ class Site:
         self.env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(BENCH), str(EXAMPLE)]),
-            "DJANGO_SETTINGS_MODULE": "site_settings",
+            "DJANGO_SETTINGS_MODULE": "bench_site_settings",
             "EXAMPLE_DATABASE": str(directory / "site.sqlite3"),
             "ION_BASE_URL": ion.url,
             "ION_CLIENT_ID": ion.client_id,

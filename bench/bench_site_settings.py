@@ -4,20 +4,20 @@
 ``example_project/`` on ``PYTHONPATH``). Everything of the example is kept; added are the
 OpenID Connect backend (the sandbox's OIDC client, for requests per OIDC login) and
 ``/bench/site-stats``, which reports the requests and new TCP connections this process
-made to Ion (counted in urllib3, see :mod:`site_probe`).
+made to Ion (counted in urllib3, see :mod:`bench_site_probe`).
 """
 
 from __future__ import annotations
 
 import os
 
-import site_probe
+import bench_site_probe as site_probe
 from example.settings import *  # noqa: F403
 from example.settings import AUTHENTICATION_BACKENDS
 
 site_probe.install()
 
-ROOT_URLCONF = "site_urls"
+ROOT_URLCONF = "bench_site_urls"
 AUTHENTICATION_BACKENDS = ["ion_oauth.oidc.IonOpenIdConnect", *AUTHENTICATION_BACKENDS]
 SOCIAL_AUTH_ION_OIDC_KEY = os.environ.get("ION_OIDC_CLIENT_ID", "ion-sandbox-oidc")
 SOCIAL_AUTH_ION_OIDC_SECRET = os.environ.get("ION_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret")

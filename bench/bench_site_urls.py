@@ -1,8 +1,8 @@
-"""The example project's URLs plus ``/bench/site-stats`` (see :mod:`site_probe`)."""
+"""The example project's URLs plus ``/bench/site-stats`` (see :mod:`bench_site_probe`)."""
 
 from __future__ import annotations
 
-import site_probe
+import bench_site_probe as site_probe
 from django.urls import path
 from example.urls import urlpatterns as example_urlpatterns
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from browser import oauth_token
+from bench_browser import oauth_token
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import override_settings
