@@ -230,7 +230,8 @@ def run(args: argparse.Namespace, servers: dict[str, subprocess.Popen[bytes]]) -
     if args.port != 8000:
         # The sandbox registers :8000 by default; tell it where this site's callback is.
         for host in ("127.0.0.1", "localhost"):
-            sandbox += ["--redirect-uri", f"http://{host}:{args.port}/complete/ion/"]
+            for backend in ("ion", "ion-oidc"):
+                sandbox += ["--redirect-uri", f"http://{host}:{args.port}/complete/{backend}/"]
     servers["Ion sandbox"] = start(sandbox, env)
 
     # Migrate while the sandbox starts up; each takes a few seconds.

@@ -74,11 +74,16 @@ CSRF_COOKIE_NAME = "example_csrftoken"
 
 AUTHENTICATION_BACKENDS = [
     "ion_oauth.oauth.IonOauth2",
+    # OpenID Connect, for an application registered on Ion with OIDC enabled; a site
+    # needs only one of the two, the example shows both.
+    "ion_oauth.oidc.IonOpenIdConnect",
     "django.contrib.auth.backends.ModelBackend",
 ]
 SOCIAL_AUTH_ION_KEY = os.environ.get("ION_CLIENT_ID", "ion-sandbox-client")
 SOCIAL_AUTH_ION_SECRET = os.environ.get("ION_CLIENT_SECRET", "ion-sandbox-secret")
 SOCIAL_AUTH_ION_BASE_URL = os.environ.get("ION_BASE_URL", "http://127.0.0.1:8080")
+SOCIAL_AUTH_ION_OIDC_KEY = os.environ.get("ION_OIDC_CLIENT_ID", "ion-sandbox-oidc")
+SOCIAL_AUTH_ION_OIDC_SECRET = os.environ.get("ION_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret")
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_PIPELINE = [
     "social_core.pipeline.social_auth.social_details",
@@ -90,7 +95,8 @@ SOCIAL_AUTH_PIPELINE = [
     "social_core.pipeline.social_auth.associate_user",
     "social_core.pipeline.social_auth.load_extra_data",
     "ion_oauth.pipeline.sync_profile",
-    "ion_oauth.pipeline.sync_roles",
+    "ion_oauth.pipeline.sync_roles",  # OAuth2 logins: roles from Ion's profile
+    "ion_oauth.oidc.sync_oidc_groups",  # OIDC logins: groups from the ID token
 ]
 # With DEBUG on, social-auth would raise login errors as debug pages; show them to the
 # person as messages on LOGIN_ERROR_URL, as in production.

@@ -17,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     ion = None
     if request.user.is_authenticated:
         # The pipeline step load_extra_data keeps Ion's fields on the social account.
-        account = request.user.social_auth.filter(provider="ion").first()
+        account = request.user.social_auth.filter(provider__in=["ion", "ion-oidc"]).first()
         ion = account.extra_data if account else None
     return render(request, "example/home.html", {"ion": ion})
 

@@ -105,10 +105,13 @@ def example_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     }
     # Migrate while the sandbox starts up; each takes a few seconds.
     migrate = subprocess.Popen([sys.executable, MANAGE, "migrate", "--noinput", "-v", "0"], env=env)
-    with IonSandbox(redirect_uris=[f"{site}/complete/ion/"]) as ion:
+    with IonSandbox(redirect_uris=[f"{site}/complete/ion/", f"{site}/complete/ion-oidc/"]) as ion:
         assert migrate.wait(STARTUP_TIMEOUT) == 0, "the example's migrate failed"
         env.update(ION_BASE_URL=ion.url, ION_CLIENT_ID=ion.client_id)
         env.update(ION_CLIENT_SECRET=ion.client_secret)
+        env.update(
+            ION_OIDC_CLIENT_ID=ion.oidc_client_id, ION_OIDC_CLIENT_SECRET=ion.oidc_client_secret
+        )
         log = tmp / "runserver.log"
         with log.open("wb") as out:
             server = subprocess.Popen(

@@ -14,7 +14,7 @@ CANCELLED = "You cancelled the login on Ion, so you are not logged in."
 def log_in_until_consent(page, example_site):
     """Open the example, click "Log in with Ion" and pick the student on Ion's login page."""
     page.goto(f"{example_site}/")
-    page.get_by_role("button", name="Log in with Ion").click()
+    page.get_by_role("button", name="Log in with Ion", exact=True).click()
     page.get_by_role("button", name=re.compile("John Doe")).click()
 
 
@@ -36,7 +36,7 @@ def test_logging_out_shows_the_login_button_again(page, example_site):
     page.get_by_role("button", name="Log out").click()
 
     page.wait_for_url(f"{example_site}/")
-    assert page.get_by_role("button", name="Log in with Ion").is_visible()
+    assert page.get_by_role("button", name="Log in with Ion", exact=True).is_visible()
     assert page.locator("#name").count() == 0
 
 
@@ -60,3 +60,26 @@ def test_the_screenshot_kept_for_a_failing_test_is_a_png(
 
     assert path == tmp_path / "tests_e2e_test_example.py_a_test.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_student_logs_in_over_openid_connect_and_sees_their_name(page, example_site):
+    page.goto(f"{example_site}/")
+    page.get_by_role("button", name="Log in with Ion (OpenID Connect)").click()
+    page.get_by_role("button", name=re.compile("John Doe")).click()
+
+    page.get_by_role("button", name="Authorize").click()
+
+    page.wait_for_url(f"{example_site}/")
+    assert page.locator("#name").inner_text() == "John Doe"
+    assert "2027jdoe" in page.locator("#ion-data").inner_text()
+
+
+def test_cancel_on_ion_over_openid_connect_shows_the_friendly_error_page(page, example_site):
+    page.goto(f"{example_site}/")
+    page.get_by_role("button", name="Log in with Ion (OpenID Connect)").click()
+    page.get_by_role("button", name=re.compile("John Doe")).click()
+
+    page.get_by_role("button", name="Cancel").click()
+
+    page.wait_for_url(f"{example_site}/login-error/")
+    assert page.locator("p.error").all_inner_texts() == [CANCELLED]

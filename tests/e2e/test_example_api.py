@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 def log_in(page, site):
     page.goto(f"{site}/")
-    page.get_by_role("button", name="Log in with Ion").click()
+    page.get_by_role("button", name="Log in with Ion", exact=True).click()
     page.get_by_role("button", name=re.compile("John Doe")).click()
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(f"{site}/")
@@ -42,7 +42,7 @@ def test_a_revoked_login_goes_through_ion_again_and_back_to_the_live_page(page, 
     assert page.locator(".message").inner_text() == (
         "Your Ion login has expired or was revoked. Please log in with Ion again."
     )
-    page.get_by_role("button", name="Log in with Ion").click()
+    page.get_by_role("button", name="Log in with Ion", exact=True).click()
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(f"{site}/ion/live/")
     assert "2027jdoe" in page.locator("#live").inner_text()
