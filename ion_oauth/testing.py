@@ -97,8 +97,10 @@ class IonSandbox:
         log = Path(self._tempdir) / "sandbox.log"
         with log.open("wb") as out:
             # The log is a file, not a pipe: a pipe nobody reads would fill and block it.
+            # Started in the temporary directory: ``-m`` puts the working directory first on
+            # sys.path, and a source checkout there would shadow the installed package.
             self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                command, stdout=out, stderr=subprocess.STDOUT, env=env
+                command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self._tempdir
             )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:

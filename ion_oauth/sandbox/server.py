@@ -6,7 +6,7 @@ import signal
 import socket
 import socketserver
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
@@ -14,6 +14,8 @@ from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.core.wsgi import get_wsgi_application
 
 from ion_oauth.sandbox import stats
+
+WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
 
 class SandboxServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -30,8 +32,27 @@ class SandboxServer(socketserver.ThreadingMixIn, WSGIServer):
 def make_server(host: str, port: int) -> SandboxServer:
     """Bind (port 0: a free one) and load the Django application."""
     server = SandboxServer((host, port), WSGIRequestHandler)
-    server.set_app(get_wsgi_application())
+    server.set_app(one_write_at_a_time(get_wsgi_application()))
     return server
+
+
+def one_write_at_a_time(app: WSGIApp) -> WSGIApp:
+    """Let one request that may write (anything but GET/HEAD/OPTIONS) in at a time.
+
+    SQLite fails a transaction that reads and then writes ("database is locked", an HTTP
+    500) when another connection wrote first, which is what the token endpoint does under
+    concurrent logins. The sandbox is a development tool on SQLite, so writes queue.
+    """
+    lock = threading.Lock()
+
+    def locked(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
+            return app(environ, start_response)
+        with lock:
+            # Django's handler returns a fully rendered response: the write is done here.
+            return app(environ, start_response)
+
+    return locked
 
 
 def serve(server: SandboxServer, on_ready: Callable[[str], None]) -> None:
