@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A local demo: never deploy these two lines.
@@ -59,8 +61,14 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE", BASE_DIR / "db.sqlite3"),
+        # Many people logging in at once write sessions at once: wait for SQLite's lock
+        # instead of failing with "database is locked".
+        "OPTIONS": {"timeout": 20},
     }
 }
+if django.VERSION >= (5, 1):
+    # Take the write lock when a transaction starts, so it cannot fail halfway.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 
