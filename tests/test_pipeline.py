@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from social_django.models import UserSocialAuth
 
-from ion_oauth.pipeline import sync_profile, sync_roles
+from ion_oauth.pipeline import sync_flags, sync_profile, sync_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +213,15 @@ def test_sync_roles_leaves_oidc_logins_alone(user, student_profile):
     sync_roles(SimpleNamespace(name="ion-oidc"), {}, {"groups": []}, user=user)
 
     assert groups_of(user) == {"Ion students"}
+
+
+def test_staff_flags_already_right_are_not_saved_again(
+    user, teacher_profile, settings, django_assert_num_queries
+):
+    settings.SOCIAL_AUTH_ION_STAFF_ROLES = ["teacher"]
+    user.is_staff = True
+
+    with django_assert_num_queries(0):
+        sync_flags(user, {"teacher"})
+
+    assert user.is_staff is True

@@ -201,3 +201,18 @@ def test_the_session_never_keeps_cookies_from_ion(fake):
     transport.request_json("GET", URL, what="profile", timeout=1)
 
     assert len(transport.get_session().cookies) == 0
+
+
+def test_a_connection_reset_while_reading_the_body_is_unreachable_not_a_timeout(fake, monkeypatch):
+    fake.add(responses.GET, URL, json={"id": 1})
+
+    def reset(self, *args, **kwargs):
+        raise requests.ConnectionError("connection reset by peer")
+
+    monkeypatch.setattr(requests.Response, "iter_content", reset)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert str(caught.value) == "Ion could not be reached. Please try again in a few minutes."
+    assert not isinstance(caught.value.__cause__, requests.Timeout)
