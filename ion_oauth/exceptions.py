@@ -120,3 +120,19 @@ class IonCallbackError(IonAuthError, _Input):
     """The callback from Ion lacks what a callback must carry (a ``code``)."""
 
     default_code = "missing_parameter"
+
+
+class IonStateMissing(IonStateError):
+    """No pending login matches the callback's ``state``; ``reason`` says why.
+
+    One of ``no_session_cookie``, ``unknown_session``, ``never_started``,
+    ``already_finished``, ``unknown_state`` (see :mod:`ion_oauth.missing_state`).
+    """
+
+    default_code = "state_mismatch"
+
+    def __init__(
+        self, backend: BaseAuth[object] | None, message: str, *, reason: str, stage: str
+    ) -> None:
+        super().__init__(backend, message, stage=stage)
+        self.reason = reason

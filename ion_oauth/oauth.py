@@ -13,7 +13,7 @@ from typing import Any
 from social_core.backends.oauth import BaseOAuth2
 from social_core.utils import setting_name
 
-from ion_oauth import transport
+from ion_oauth import missing_state, transport
 from ion_oauth.conf import DEFAULTS
 from ion_oauth.exceptions import (
     IonAuthError,
@@ -180,20 +180,17 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
                 code="missing_parameter",
                 stage="callback",
             )
+        had_pending = self.strategy.session_get(self._pending_key()) is not None
         pending = self._pending()
         entry = None
         for state in list(pending):
             if hmac.compare_digest(state.encode(), request_state.encode()):
                 entry = pending.pop(state)
-        self.strategy.session_set(self._pending_key(), pending)
         if entry is None:
-            raise IonStateError(
-                self,
-                "This answer from Ion does not belong to a login started in this browser, "
-                "or it was used already. Please log in again.",
-                code="state_mismatch",
-                stage="callback",
-            )
+            # Why: no cookie, an unknown session, no login begun here, a replay...
+            raise missing_state.state_missing(self, request_state, had_pending=had_pending)
+        self.strategy.session_set(self._pending_key(), pending)
+        missing_state.remember_finished(self, request_state)
         if not 0 <= int(time.time()) - entry["issued"] <= self._state_lifetime():
             raise IonStateError(
                 self,

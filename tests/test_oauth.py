@@ -251,6 +251,10 @@ FOREIGN_STATE = (
     "This answer from Ion does not belong to a login started in this browser, "
     "or it was used already. Please log in again."
 )
+NO_COOKIE = (
+    "Your browser did not send this site's cookie back, so the login could not be "
+    "finished. Please log in again."
+)
 
 
 def test_forged_state_is_refused_before_anything_is_sent_to_ion(ion_login, fake_ion):
@@ -266,7 +270,7 @@ def test_forged_state_is_refused_before_anything_is_sent_to_ion(ion_login, fake_
 def test_a_callback_in_a_browser_that_never_began_a_login_is_refused(ion_login):
     response = ion_login.callback(code="the-code", state="a" * 32)
 
-    assert_login_failed(response, FOREIGN_STATE)
+    assert_login_failed(response, NO_COOKIE)
 
 
 def test_a_replayed_callback_is_refused(ion_login, fake_ion):
@@ -278,8 +282,9 @@ def test_a_replayed_callback_is_refused(ion_login, fake_ion):
 
     response = ion_login.client.get("/complete/ion/", {"code": "the-code", "state": state})
 
+    # Logging out cleared the cookie, so the replay looks like a browser with none.
     assert response["Location"] == "/login-error/"
-    assert messages_of(response) == [FOREIGN_STATE]
+    assert messages_of(response) == [NO_COOKIE]
     assert len(fake_ion.calls) == calls
 
 

@@ -1,0 +1,109 @@
+"""System checks for the session cookie a login needs (ion_oauth.cookies)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.checks import Error, Warning
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from ion_oauth.cookies import check_cookies, samesite
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_the_test_site_passes():
+    assert check_cookies() == []
+
+
+def test_e030_strict_samesite_is_an_error(settings):
+    settings.SESSION_COOKIE_SAMESITE = "Strict"
+
+    [error] = check_cookies()
+
+    assert isinstance(error, Error)
+    assert error.id == "ion_oauth.E030"
+    assert "SESSION_COOKIE_SAMESITE" in error.msg
+    assert "'Lax'" in error.hint
+
+
+def test_e030_reads_samesite_case_insensitively(settings):
+    settings.SESSION_COOKIE_SAMESITE = "strict"
+
+    assert ids(check_cookies()) == ["ion_oauth.E030"]
+
+
+def test_e031_samesite_none_without_secure(settings):
+    settings.SESSION_COOKIE_SAMESITE = "None"
+    settings.SESSION_COOKIE_SECURE = False
+
+    [error] = check_cookies()
+
+    assert error.id == "ion_oauth.E031"
+    assert "SESSION_COOKIE_SECURE" in error.hint
+
+
+def test_samesite_none_with_secure_is_fine(settings):
+    settings.SESSION_COOKIE_SAMESITE = "None"
+    settings.SESSION_COOKIE_SECURE = True
+
+    assert check_cookies() == []
+
+
+@pytest.mark.parametrize("value", [False, None, "Lax", "lax"])
+def test_lax_or_no_attribute_is_fine(settings, value):
+    settings.SESSION_COOKIE_SAMESITE = value
+
+    assert check_cookies() == []
+    assert samesite() in ("", "Lax")
+
+
+def test_e032_a_samesite_value_browsers_do_not_know(settings):
+    settings.SESSION_COOKIE_SAMESITE = "Relaxed"
+
+    [error] = check_cookies()
+
+    assert error.id == "ion_oauth.E032"
+    assert "'Relaxed'" in error.msg
+
+
+def test_w020_secure_cookie_while_debug(settings):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.DEBUG = True
+
+    [warning] = check_cookies()
+
+    assert isinstance(warning, Warning)
+    assert warning.id == "ion_oauth.W020"
+
+
+def test_secure_cookie_outside_debug_is_fine(settings):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.DEBUG = False
+
+    assert check_cookies() == []
+
+
+def test_nothing_is_checked_without_an_ion_backend(settings):
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    settings.SESSION_COOKIE_SAMESITE = "Strict"
+
+    assert check_cookies() == []
+
+
+def test_the_oidc_backend_alone_is_checked_too(settings):
+    settings.AUTHENTICATION_BACKENDS = ["ion_oauth.oidc.IonOpenIdConnect"]
+    settings.SESSION_COOKIE_SAMESITE = "Strict"
+
+    assert ids(check_cookies()) == ["ion_oauth.E030"]
+
+
+def test_manage_py_check_runs_them(settings):
+    settings.SESSION_COOKIE_SAMESITE = "Strict"
+
+    with pytest.raises(SystemCheckError) as caught:
+        call_command("check")
+
+    assert "ion_oauth.E030" in str(caught.value)
