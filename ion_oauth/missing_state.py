@@ -103,7 +103,7 @@ def diagnose(backend: IonOauth2, state: str, *, had_pending: bool) -> str:
     finished = backend.strategy.session_get(_finished_key(backend))
     if isinstance(finished, list) and _digest(state) in finished:
         return "already_finished"
-    if session is not None and not any(True for _key in session.keys()):
+    if session is not None and not session.keys():
         return "unknown_session"
     if not had_pending:
         return "never_started"
