@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -136,10 +137,13 @@ class IonSandbox:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
 
-    def _control(self, method: str, path: str) -> dict[str, Any]:
+    def _control(
+        self, method: str, path: str, form: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         if not self.url:
             raise IonSandboxError("the Ion sandbox is not running")
-        request = urllib.request.Request(self.url + path, method=method)  # noqa: S310 - http on loopback
+        body = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(self.url + path, data=body, method=method)  # noqa: S310 - http on loopback
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 data: dict[str, Any] = json.load(response)
@@ -162,6 +166,10 @@ class IonSandbox:
     def reset_stats(self) -> None:
         """Set the counters back to zero."""
         self._control("POST", "/sandbox/stats/reset")
+
+    def set_clock_offset(self, seconds: int) -> None:
+        """Make the sandbox's clock (its ``Date`` header) run ``seconds`` ahead; 0 to undo."""
+        self._control("POST", "/sandbox/clock/offset", {"seconds": str(int(seconds))})
 
 
 try:

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every answer's Date follows POST /sandbox/clock/offset.
+    "ion_oauth.sandbox.clock.ClockMiddleware",
     # Sets Content-Length, without which the server closes every connection: clients
     # that keep connections alive (as with Ion behind its proxy) can reuse them.
     "django.middleware.common.CommonMiddleware",
@@ -99,4 +101,7 @@ OAUTH2_PROVIDER = {
         (DATA_DIR / KEY_FILE).read_text() if (DATA_DIR / KEY_FILE).exists() else ""
     ),
     "OAUTH2_VALIDATOR_CLASS": "ion_oauth.sandbox.oidc.IonValidator",
+    # Empty: the issuer follows the URL the sandbox is reached at, <url>/oauth, as Ion's
+    # does. Set to publish another one (to see how a site copes with a wrong issuer).
+    "OIDC_ISS_ENDPOINT": os.environ.get("ION_SANDBOX_OIDC_ISSUER", ""),
 }

@@ -48,4 +48,5 @@ urlpatterns = [
     *slash_optional("sandbox/tokens/revoke", views.revoke_tokens),
     *slash_optional("sandbox/stats", views.show_stats),
     *slash_optional("sandbox/stats/reset", views.reset_stats),
+    *slash_optional("sandbox/clock/offset", views.clock_offset),
 ]

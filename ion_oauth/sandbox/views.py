@@ -19,7 +19,7 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
-from ion_oauth.sandbox import stats
+from ion_oauth.sandbox import clock, stats
 from ion_oauth.sandbox.models import Person
 
 NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}
@@ -201,3 +201,23 @@ def reset_stats(request: HttpRequest) -> HttpResponse:
     """``POST /sandbox/stats/reset``: counters back to zero."""
     stats.reset()
     return json_response(stats.snapshot())
+
+
+@csrf_exempt
+@require_POST
+def clock_offset(request: HttpRequest) -> HttpResponse:
+    """``POST /sandbox/clock/offset`` with ``seconds=N``: the ``Date`` header runs N s ahead."""
+    value = request.POST.get("seconds", "")
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = None
+    if seconds is None or abs(seconds) > clock.MAX_OFFSET:
+        return json_response(
+            {
+                "error": f"seconds must be a whole number from -{clock.MAX_OFFSET} to {clock.MAX_OFFSET}"
+            },
+            status=400,
+        )
+    clock.set_offset(seconds)
+    return json_response({"offset": seconds})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.utils
+import time
 from typing import Any
 
 import pytest
@@ -70,7 +72,13 @@ def test_reset_stats_starts_again_from_zero(ion_sandbox: Any, site: Any) -> None
 
 
 @pytest.mark.parametrize(
-    "path", ["/sandbox/tokens/expire", "/sandbox/tokens/revoke", "/sandbox/stats/reset"]
+    "path",
+    [
+        "/sandbox/tokens/expire",
+        "/sandbox/tokens/revoke",
+        "/sandbox/stats/reset",
+        "/sandbox/clock/offset",
+    ],
 )
 def test_control_actions_need_post(ion_sandbox: Any, path: str) -> None:
     assert requests.get(ion_sandbox.url + path, timeout=10).status_code == 405
@@ -96,3 +104,34 @@ def test_control_methods_fail_clearly_once_the_sandbox_has_stopped() -> None:
 
     with pytest.raises(IonSandboxError, match="/sandbox/stats failed"):
         sandbox.stats()
+
+
+def _ion_clock(url: str) -> float:
+    date = requests.get(f"{url}/api/profile", timeout=10).headers["Date"]
+    return email.utils.parsedate_to_datetime(date).timestamp()
+
+
+def test_clock_offset_moves_the_date_header_and_back(ion_sandbox: Any) -> None:
+    try:
+        ion_sandbox.set_clock_offset(-600)
+        behind = _ion_clock(ion_sandbox.url) - time.time()
+        ion_sandbox.set_clock_offset(0)
+        after = _ion_clock(ion_sandbox.url) - time.time()
+    finally:
+        ion_sandbox.set_clock_offset(0)
+
+    assert -602 <= behind <= -598
+    assert -2 <= after <= 1
+
+
+@pytest.mark.parametrize("seconds", ["", "soon", "1.5", str(367 * 24 * 3600)])
+def test_clock_offset_refuses_what_is_not_a_whole_number_of_seconds_in_range(
+    ion_sandbox: Any, seconds: str
+) -> None:
+    response = requests.post(
+        f"{ion_sandbox.url}/sandbox/clock/offset", data={"seconds": seconds}, timeout=10
+    )
+
+    assert response.status_code == 400
+    assert "whole number" in response.json()["error"]
+    assert abs(_ion_clock(ion_sandbox.url) - time.time()) <= 2
