@@ -81,12 +81,17 @@ def test_reset_stats_starts_again_from_zero(ion_sandbox: Any, site: Any) -> None
     ],
 )
 def test_control_actions_need_post(ion_sandbox: Any, path: str) -> None:
-    assert requests.get(ion_sandbox.url + path, timeout=10).status_code == 405
+    response = requests.get(
+        ion_sandbox.url + path, headers=ion_sandbox.control_headers(), timeout=10
+    )
+
+    assert response.status_code == 405
 
 
 def test_control_endpoints_answer_without_trailing_slash_and_with(ion_sandbox: Any) -> None:
-    plain = requests.get(f"{ion_sandbox.url}/sandbox/stats", timeout=10)
-    slashed = requests.get(f"{ion_sandbox.url}/sandbox/stats/", timeout=10)
+    headers = ion_sandbox.control_headers()
+    plain = requests.get(f"{ion_sandbox.url}/sandbox/stats", headers=headers, timeout=10)
+    slashed = requests.get(f"{ion_sandbox.url}/sandbox/stats/", headers=headers, timeout=10)
 
     assert (plain.status_code, slashed.status_code) == (200, 200)
 
@@ -129,9 +134,23 @@ def test_clock_offset_refuses_what_is_not_a_whole_number_of_seconds_in_range(
     ion_sandbox: Any, seconds: str
 ) -> None:
     response = requests.post(
-        f"{ion_sandbox.url}/sandbox/clock/offset", data={"seconds": seconds}, timeout=10
+        f"{ion_sandbox.url}/sandbox/clock/offset",
+        data={"seconds": seconds},
+        headers=ion_sandbox.control_headers(),
+        timeout=10,
     )
 
     assert response.status_code == 400
     assert "whole number" in response.json()["error"]
+    assert abs(_ion_clock(ion_sandbox.url) - time.time()) <= 2
+
+
+def test_clock_offset_without_seconds_puts_the_clock_back(ion_sandbox: Any) -> None:
+    ion_sandbox.set_clock_offset(3600)
+
+    response = requests.post(
+        f"{ion_sandbox.url}/sandbox/clock/offset", headers=ion_sandbox.control_headers(), timeout=10
+    )
+
+    assert response.json() == {"offset": 0}
     assert abs(_ion_clock(ion_sandbox.url) - time.time()) <= 2
