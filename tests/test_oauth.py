@@ -283,6 +283,31 @@ def test_a_replayed_callback_is_refused(ion_login, fake_ion):
     assert len(fake_ion.calls) == calls
 
 
+def test_a_replayed_callback_in_the_same_session_is_refused(ion_login, fake_ion):
+    """The user stays logged in: the used state must be gone from the session itself."""
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    first = ion_login.callback(code="the-code", state=state)
+    assert first["Location"] == "/"
+    calls = len(fake_ion.calls)
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [FOREIGN_STATE]
+    assert len(fake_ion.calls) == calls
+    assert state not in ion_login.client.session.get("ion_ion_oauth_pending", {})
+
+
+def test_a_used_state_leaves_the_other_pending_logins_usable(ion_login, fake_ion):
+    used = ion_login.begin()["state"]
+    other = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    ion_login.callback(code="the-code", state=used)
+
+    assert list(ion_login.client.session["ion_ion_oauth_pending"]) == [other]
+
+
 def test_an_expired_state_is_refused(ion_login, fake_ion, settings, monkeypatch):
     settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
     state = ion_login.begin()["state"]
