@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from social_django.models import UserSocialAuth
+from threads import run_in_threads
 
 from ion_oauth.api import (
     DEFAULT_REFRESH_MARGIN,
@@ -54,10 +55,31 @@ def new_tokens(n: int = 2) -> dict[str, Any]:
     }
 
 
-def slow_refresh(request: Any) -> tuple[int, dict[str, str], str]:
-    """A refresh slow enough that every other thread arrives while it is under way."""
-    time.sleep(0.3)
-    return 200, {}, json.dumps(new_tokens())
+def refresh_when(arrived: threading.Event) -> Any:
+    """Ion's answer to a refresh, given only once ``arrived`` is set: every thread has
+    read the stale token by then, so each of them would refresh if nothing stopped it."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        assert arrived.wait(timeout=30), "not every thread arrived"
+        return 200, {}, json.dumps(new_tokens())
+
+    return answer
+
+
+class Arrivals:
+    """Counts threads passing a point; ``all_here`` is set when ``expected`` have."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.count = 0
+        self.lock = threading.Lock()
+        self.all_here = threading.Event()
+
+    def arrive(self) -> None:
+        with self.lock:
+            self.count += 1
+            if self.count >= self.expected:
+                self.all_here.set()
 
 
 def stored(*, expires_in_s: float = 36000, **extra: Any) -> dict[str, Any]:
@@ -464,30 +486,21 @@ def test_threads_with_one_rejected_token_refresh_it_exactly_once(
     row = UserSocialAuth.objects.create(user=user, provider="ion", uid="1", extra_data=stored())
     clients = [IonClient.for_social(UserSocialAuth.objects.get(pk=row.pk)) for _ in range(8)]
 
+    rejected = Arrivals(8)
+
     def profile(request: Any) -> tuple[int, dict[str, str], str]:
         if request.headers["Authorization"] == "Bearer access-1":
+            rejected.arrive()
             return 403, {}, json.dumps({"detail": NOT_AUTHENTICATED})
         return 200, {}, '{"id": 1}'
 
     fake_ion.add_callback(responses.GET, PROFILE_URL, callback=profile)
-    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=slow_refresh)
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
+    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=refresh_when(rejected.all_here))
 
-    def call(client: IonClient) -> None:
-        barrier.wait()
-        try:
-            client.get("profile")
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
+    results = run_in_threads(lambda client: client.get("profile"), clients)
 
-    threads = [threading.Thread(target=call, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert results == [{"id": 1}] * 8
+    assert rejected.count == 8
     assert len(token_calls(fake_ion)) == 1
 
 
@@ -715,24 +728,30 @@ def test_plain_client_without_an_access_token_raises_login_required() -> None:
 def test_plain_client_threads_sharing_an_expired_token_refresh_once(
     fake_ion: responses.RequestsMock,
 ) -> None:
-    fake_ion.add_callback(responses.POST, f"{PLAIN}/oauth/token/", callback=slow_refresh)
-    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
     saved: list[dict[str, Any]] = []
     client = plain({"access_token": "a", "refresh_token": "r", "expires_at": 0}, saved)
-    barrier = threading.Barrier(8)
+    refreshing = Arrivals(8)
+    store_refresh = client.store.refresh
 
-    def call() -> None:
-        barrier.wait()
-        client.get("profile")
+    def counted_refresh(stale: Token, margin: float) -> Token:
+        refreshing.arrive()
+        return store_refresh(stale, margin)
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    client.store.refresh = counted_refresh  # type: ignore[method-assign]
+    fake_ion.add_callback(
+        responses.POST, f"{PLAIN}/oauth/token/", callback=refresh_when(refreshing.all_here)
+    )
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
 
+    results = run_in_threads(lambda _: client.get("profile"), range(8))
+
+    assert results == [{"id": 1}] * 8
+    assert refreshing.count == 8
     assert len([c for c in fake_ion.calls if c.request.url.endswith("/oauth/token/")]) == 1
     assert len(saved) == 1
+    assert [bearer(c) for c in fake_ion.calls if c.request.url.endswith("/api/profile")] == [
+        "Bearer access-2"
+    ] * 8
 
 
 def test_plain_client_works_without_django_settings() -> None:
