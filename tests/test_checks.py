@@ -279,7 +279,7 @@ def test_with_both_backends_configured_every_check_passes(oidc_site):
 
 # -- where associate_oauth2_user goes, with and without create_user -------------------------
 
-STEP = "ion_oauth.oidc.associate_oauth2_user"
+STEP = "ion_oauth.pipeline.associate_oauth2_user"
 SOCIAL_USER = "social_core.pipeline.social_auth.social_user"
 CREATE_USER = "social_core.pipeline.user.create_user"
 
