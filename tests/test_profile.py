@@ -7,6 +7,22 @@ import pytest
 from ion_oauth.exceptions import IonResponseError
 from ion_oauth.profile import parse_profile, parse_token, roles_of
 
+#: Stands in for the social-auth backend a failure names (``error.backend``).
+BACKEND = object()
+
+
+def refused(what: str, field: str) -> str:
+    return (
+        f"Ion's {what} response has a missing or invalid '{field}' field. "
+        "Please try again later or tell the site's administrator."
+    )
+
+
+def assert_refused(caught, what: str, field: str, stage: str) -> None:
+    assert str(caught.value) == refused(what, field)
+    assert (caught.value.code, caught.value.stage) == ("missing_claim", stage)
+    assert caught.value.backend is BACKEND
+
 
 def test_the_recorded_student_and_teacher_profiles_pass(student_profile, teacher_profile):
     assert parse_profile(student_profile) == student_profile
@@ -20,9 +36,9 @@ def test_a_profile_missing_a_required_field_is_refused(student_profile, field):
     del student_profile[field]
 
     with pytest.raises(IonResponseError) as caught:
-        parse_profile(student_profile)
+        parse_profile(student_profile, backend=BACKEND, stage="refresh")
 
-    assert f"'{field}'" in str(caught.value)
+    assert_refused(caught, "profile", field, "refresh")
 
 
 @pytest.mark.parametrize(
@@ -55,10 +71,9 @@ def test_a_profile_field_of_the_wrong_type_is_refused(student_profile, field, va
     student_profile[field] = value
 
     with pytest.raises(IonResponseError) as caught:
-        parse_profile(student_profile)
+        parse_profile(student_profile, backend=BACKEND, stage="refresh")
 
-    assert f"'{field}'" in str(caught.value)
-    assert caught.value.code == "missing_claim"
+    assert_refused(caught, "profile", field, "refresh")
 
 
 def test_optional_fields_may_be_null_or_absent(student_profile):
@@ -92,9 +107,9 @@ def test_a_bad_token_response_is_refused(token_response, field, value):
     token_response[field] = value
 
     with pytest.raises(IonResponseError) as caught:
-        parse_token(token_response)
+        parse_token(token_response, backend=BACKEND, stage="refresh")
 
-    assert f"'{field}'" in str(caught.value)
+    assert_refused(caught, "token", field, "refresh")
 
 
 def test_a_token_response_without_optional_fields_passes():
@@ -154,13 +169,9 @@ def test_a_profile_field_past_its_limit_is_refused(student_profile, field, value
     student_profile[field] = value
 
     with pytest.raises(IonResponseError) as caught:
-        parse_profile(student_profile, stage="refresh")
+        parse_profile(student_profile, backend=BACKEND, stage="refresh")
 
-    assert str(caught.value) == (
-        f"Ion's profile response has a missing or invalid '{field}' field. "
-        "Please try again later or tell the site's administrator."
-    )
-    assert (caught.value.code, caught.value.stage) == ("missing_claim", "refresh")
+    assert_refused(caught, "profile", field, "refresh")
 
 
 def test_a_refused_field_is_logged_by_name_never_by_value(student_profile, caplog):
@@ -202,13 +213,9 @@ def test_a_token_response_past_its_limits_is_refused(token_response, field, valu
     token_response[field] = value
 
     with pytest.raises(IonResponseError) as caught:
-        parse_token(token_response, stage="refresh")
+        parse_token(token_response, backend=BACKEND, stage="refresh")
 
-    assert str(caught.value) == (
-        f"Ion's token response has a missing or invalid '{field}' field. "
-        "Please try again later or tell the site's administrator."
-    )
-    assert (caught.value.code, caught.value.stage) == ("missing_claim", "refresh")
+    assert_refused(caught, "token", field, "refresh")
 
 
 def test_the_default_stages_are_the_token_exchange_and_user_info(student_profile):
