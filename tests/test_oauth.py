@@ -25,6 +25,7 @@ from ion_oauth.exceptions import (
     IonRejected,
     IonResponseError,
     IonStateError,
+    IonStateMissing,
     IonUnavailable,
 )
 from ion_oauth.oauth import MAX_PENDING_LOGINS, IonOauth2
@@ -260,6 +261,10 @@ FOREIGN_STATE = (
     "This answer from Ion does not belong to a login started in this browser, "
     "or it was used already. Please log in again."
 )
+ALREADY_FINISHED = (
+    "This login was already finished; its answer from Ion cannot be used twice. "
+    "Please log in again."
+)
 NO_COOKIE = (
     "Your browser did not send this site's cookie back, so the login could not be "
     "finished. Please log in again."
@@ -308,7 +313,7 @@ def test_a_replayed_callback_in_the_same_session_is_refused(ion_login, fake_ion)
     response = ion_login.callback(code="the-code", state=state)
 
     assert response["Location"] == "/login-error/"
-    assert messages_of(response) == [FOREIGN_STATE]
+    assert messages_of(response) == [ALREADY_FINISHED]
     assert len(fake_ion.calls) == calls
     assert state not in ion_login.client.session.get("ion_ion_oauth_pending", {})
 
@@ -684,7 +689,7 @@ def with_state(ion_login, **params):
     ("scenario", "expected"),
     [
         ("no state", (IonStateError, "missing_parameter", "callback", None)),
-        ("forged state", (IonStateError, "state_mismatch", "callback", None)),
+        ("forged state", (IonStateMissing, "state_mismatch", "callback", None)),
         ("no code", (IonCallbackError, "missing_parameter", "callback", None)),
         ("cancelled", (IonLoginCancelled, "authorization_declined", "callback", None)),
         ("provider error", (IonRejected, "http_error", "callback", None)),
