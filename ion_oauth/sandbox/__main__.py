@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
@@ -78,9 +79,16 @@ def prepare_data_dir(data_dir: Path, *, reset: bool) -> Path:
     return data_dir
 
 
+def cannot_listen(host: str, port: int, error: OSError) -> str:
+    """What to tell a person whose sandbox could not listen, in the words demo.py uses."""
+    if error.errno == errno.EADDRINUSE:
+        return f"Port {port} is in use. Stop what uses it, or pick another with --port."
+    return f"Cannot listen on {host}:{port}: {error.strerror or error}. Pick another --host or --port."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit or with a bad
-    ``--people`` file."""
+    """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit, with a bad
+    ``--people`` file or a port it cannot listen on."""
     args = parse_args(argv)
     try:
         import oauth2_provider  # noqa: F401 - only checking that the extra is installed
@@ -108,7 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ion_oauth.sandbox.server import make_server, serve
 
-    server = make_server(args.host, args.port)
+    try:
+        server = make_server(args.host, args.port)
+    except OSError as error:
+        print(f"ion-sandbox: {cannot_listen(args.host, args.port, error)}", file=sys.stderr)
+        return 2
     serve(server, lambda url: print(banner(url, data_dir, clients), flush=True))
     print("ion-sandbox: stopped", flush=True)
     return 0

@@ -299,6 +299,36 @@ def test_missing_people_file_is_refused(tmp_path: Path) -> None:
     assert "nope.json" in result.stderr
 
 
+def test_a_busy_port_is_named_with_what_to_do_instead_of_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = subprocess.run(
+            [sys.executable, "-m", "ion_oauth.sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            check=False,
+        )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ion-sandbox: Port {port} is in use. Stop what uses it, or pick another with --port.\n"
+    )
+
+
+def test_an_address_it_cannot_listen_on_is_named(tmp_path: Path) -> None:
+    # 192.0.2.1 (TEST-NET-1) is never assigned to this machine.
+    result = run_cli("--host", "192.0.2.1", "--data-dir", str(tmp_path))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("ion-sandbox: Cannot listen on 192.0.2.1:0: ")
+    assert "Traceback" not in result.stderr
+
+
 def test_ion_sandbox_raises_with_the_output_when_the_sandbox_cannot_start(
     tmp_path: Path,
 ) -> None:
