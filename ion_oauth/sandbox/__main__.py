@@ -83,7 +83,9 @@ def cannot_listen(host: str, port: int, error: OSError) -> str:
     """What to tell a person whose sandbox could not listen, in the words demo.py uses."""
     if error.errno == errno.EADDRINUSE:
         return f"Port {port} is in use. Stop what uses it, or pick another with --port."
-    return f"Cannot listen on {host}:{port}: {error.strerror or error}. Pick another --host or --port."
+    return (
+        f"Cannot listen on {host}:{port}: {error.strerror or error}. Pick another --host or --port."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
