@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -86,6 +87,31 @@ def test_banner_prints_the_settings_to_paste(ion_sandbox: IonSandbox) -> None:
     assert 'SOCIAL_AUTH_ION_OIDC_KEY = "ion-sandbox-oidc"' in output
     assert 'SOCIAL_AUTH_ION_OIDC_SECRET = "ion-sandbox-oidc-secret"' in output
     assert "2027jdoe" in output
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_banner_pastes_the_readmes_quickstart_block_word_for_word(
+    ion_sandbox: IonSandbox,
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- quickstart:sandbox -->\n```python\n", 1)[1].split("```", 1)[0]
+
+    printed = block.replace("http://127.0.0.1:8080", ion_sandbox.url)
+
+    assert f"\n\n{printed}\n" in ion_sandbox.output
+
+
+def test_the_banner_describes_the_demo_people_as_demo_py_does(ion_sandbox: IonSandbox) -> None:
+    spec = importlib.util.spec_from_file_location("demo_script", ROOT / "demo.py")
+    assert spec is not None
+    assert spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+
+    for username, name, described in demo.PEOPLE:
+        assert f"{username:<12} {name} ({described})" in ion_sandbox.output
 
 
 def test_env_vars_set_client_id_and_secret(sign_in: Any) -> None:
