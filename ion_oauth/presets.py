@@ -26,5 +26,5 @@ ION_PIPELINE: tuple[str, ...] = (
 #: token carries no role flags, so Ion groups become Django groups instead.
 ION_OIDC_PIPELINE: tuple[str, ...] = (
     *ION_PIPELINE[:-1],
-    "ion_oauth.oidc.sync_oidc_groups",
+    "ion_oauth.pipeline.sync_oidc_groups",
 )

@@ -1,22 +1,29 @@
 """The pages a site gets from ``path("", include("ion_oauth.urls"))``: log in, the login-error
-page and log out. Each renders a template under ``ion_oauth/`` that extends
-``SOCIAL_AUTH_ION_BASE_TEMPLATE``, so a site can restyle or replace any of them."""
+page and log out (at Ion too, after an OpenID Connect login). The pages render templates under
+``ion_oauth/`` that extend ``SOCIAL_AUTH_ION_BASE_TEMPLATE``, so a site can restyle or replace
+any of them."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
+from django.views.decorators.http import require_POST
 
 from ion_oauth.conf import ion_settings
+from ion_oauth.exceptions import IonAuthError
 from ion_oauth.oauth import IonOauth2
-from ion_oauth.oidc import logout
+from ion_oauth.oidc import IonOpenIdConnect
 
 __all__ = ["login", "login_error", "logout", "render_page"]
+
+logger = logging.getLogger("ion_oauth")
 
 LABELS = {"ion": "Log in with Ion", "ion-oidc": "Log in with Ion (OpenID Connect)"}
 
@@ -71,3 +78,32 @@ def login_error(request: HttpRequest) -> HttpResponse:
         for index, backend in enumerate(ion_backends())
     ]
     return render_page(request, "ion_oauth/login_error.html", {"backends": backends})
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """Log out here, then at Ion, and come back to ``LOGOUT_REDIRECT_URL``.
+
+    POST only, so another site cannot log a user out with a link. A user who did not log
+    in with ``ion-oidc``, or an Ion that cannot be reached, still gets logged out here.
+    """
+    # Imported here: social_django.utils reads settings when it is imported.
+    from social_django.utils import load_strategy
+
+    local_url = resolve_url(getattr(settings, "LOGOUT_REDIRECT_URL", None) or "/")
+    target = local_url
+    if request.user.is_authenticated:
+        backend = IonOpenIdConnect(load_strategy(request))  # type: ignore[no-untyped-call]
+        id_token = backend.latest_id_token(request.user)
+        if id_token:
+            # Unset: come back here. "": send none, for an application on Ion without a
+            # registered post-logout URI (Ion refuses an unregistered one with a 400 page).
+            after = backend.setting("POST_LOGOUT_REDIRECT_URI")
+            if after is None:
+                after = request.build_absolute_uri(local_url)
+            try:
+                target = backend.end_session_url(id_token, after or None) or local_url
+            except IonAuthError:
+                logger.warning("Could not reach Ion to end its session; logged out here only")
+    auth_logout(request)
+    return HttpResponseRedirect(target)

@@ -11,7 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ion_oauth.sandbox.control import ensure_token
 from ion_oauth.sandbox.keys import ensure_private_key
+from ion_oauth.sandbox.network import is_loopback_host, remote_warning
 
 SETTINGS_MODULE = "ion_oauth.sandbox.settings"
 MISSING_EXTRA = (
@@ -27,7 +29,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m ion_oauth.sandbox",
         description="A local Ion OAuth2/OpenID Connect provider for development and tests.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host beyond loopback: anyone who reaches it can log in as anyone",
+    )
     parser.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
     parser.add_argument(
         "--data-dir",
@@ -83,15 +92,23 @@ def cannot_listen(host: str, port: int, error: OSError) -> str:
     """What to tell a person whose sandbox could not listen, in the words demo.py uses."""
     if error.errno == errno.EADDRINUSE:
         return f"Port {port} is in use. Stop what uses it, or pick another with --port."
-    return (
-        f"Cannot listen on {host}:{port}: {error.strerror or error}. Pick another --host or --port."
-    )
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit, with a bad
-    ``--people`` file or a port it cannot listen on."""
+    ``--people`` file, a ``--host`` beyond loopback and no ``--allow-remote``, or an address
+    or port it cannot listen on."""
     args = parse_args(argv)
+    if not is_loopback_host(args.host):
+        if not args.allow_remote:
+            print(
+                f"ion-sandbox: refusing to listen on {args.host}, which is not loopback: the "
+                "sandbox has no passwords. Pass --allow-remote if you mean it.",
+                file=sys.stderr,
+            )
+            return 2
+        print(remote_warning(args.host), file=sys.stderr, flush=True)
     try:
         import oauth2_provider  # noqa: F401 - only checking that the extra is installed
     except ImportError:
@@ -102,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     os.environ["ION_SANDBOX_DATA_DIR"] = str(data_dir)
     os.environ["ION_SANDBOX_HOST"] = args.host
+    ensure_token()
 
     import django
 

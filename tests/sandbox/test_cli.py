@@ -177,7 +177,7 @@ def test_redirect_uris_added_on_a_restart_are_kept_with_the_old_ones(
 def test_fixed_port_is_used(unused_port: int) -> None:
     with IonSandbox(port=unused_port) as sandbox:
         assert sandbox.url == f"http://127.0.0.1:{unused_port}"
-        assert requests.get(f"{sandbox.url}/sandbox/stats", timeout=10).status_code == 200
+        assert requests.get(f"{sandbox.url}/login/", timeout=10).status_code == 200
 
 
 def test_sigint_stops_the_sandbox_cleanly(tmp_path: Path) -> None:
@@ -344,15 +344,6 @@ def test_a_busy_port_is_named_with_what_to_do_instead_of_a_traceback(tmp_path: P
     assert result.stderr == (
         f"ion-sandbox: Port {port} is in use. Stop what uses it, or pick another with --port.\n"
     )
-
-
-def test_an_address_it_cannot_listen_on_is_named(tmp_path: Path) -> None:
-    # 192.0.2.1 (TEST-NET-1) is never assigned to this machine.
-    result = run_cli("--host", "192.0.2.1", "--data-dir", str(tmp_path))
-
-    assert result.returncode == 2
-    assert result.stderr.startswith("ion-sandbox: Cannot listen on 192.0.2.1:0: ")
-    assert "Traceback" not in result.stderr
 
 
 def test_ion_sandbox_raises_with_the_output_when_the_sandbox_cannot_start(
