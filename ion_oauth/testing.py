@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,8 @@ class IonSandbox:
         self.oidc_client_secret = self.env.get(
             "ION_SANDBOX_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret"
         )
+        #: This run's token for the control endpoints, sent as ``X-Ion-Sandbox-Token``.
+        self.control_token = self.env.get("ION_SANDBOX_CONTROL_TOKEN") or secrets.token_urlsafe(32)
         self.url = ""
         self.output = ""
         self._process: subprocess.Popen[bytes] | None = None
@@ -91,7 +94,12 @@ class IonSandbox:
         for uri in self.redirect_uris:
             command += ["--redirect-uri", uri]
         command += self.args
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            **self.env,
+            "ION_SANDBOX_CONTROL_TOKEN": self.control_token,
+            "PYTHONUNBUFFERED": "1",
+        }
         # The caller's settings module belongs to the caller's project, not the sandbox.
         env.pop("DJANGO_SETTINGS_MODULE", None)
         log = Path(self._tempdir) / "sandbox.log"
@@ -136,10 +144,16 @@ class IonSandbox:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
 
+    def control_headers(self) -> dict[str, str]:
+        """The header a request to a control endpoint (``/sandbox/...``) must carry."""
+        return {"X-Ion-Sandbox-Token": self.control_token}
+
     def _control(self, method: str, path: str) -> dict[str, Any]:
         if not self.url:
             raise IonSandboxError("the Ion sandbox is not running")
-        request = urllib.request.Request(self.url + path, method=method)  # noqa: S310 - http on loopback
+        request = urllib.request.Request(  # noqa: S310 - http on loopback
+            self.url + path, method=method, headers=self.control_headers()
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 data: dict[str, Any] = json.load(response)

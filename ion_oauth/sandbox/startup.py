@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from ion_oauth.sandbox import seed
+from ion_oauth.sandbox.control import HEADER, ensure_token
 from ion_oauth.sandbox.models import Person
 
 
@@ -106,5 +107,8 @@ Settings for the OpenID Connect backend (issuer {url}/oauth):
 
 Demo people (pick one at the login page, no password):
 {people}
+
+Control endpoints (/sandbox/...) answer loopback requests with the header
+    {HEADER}: {ensure_token()}
 
 Listening on {url} (Ctrl+C to stop)"""
