@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import secrets
+import sys
+import tracemalloc
+import zlib
 
 import pytest
 import requests
 import responses
+import urllib3
+from django.views.debug import ExceptionReporter
 
 from ion_oauth import transport
-from ion_oauth.exceptions import IonRejected, IonResponseError, IonUnavailable
+from ion_oauth.exceptions import IonAuthError, IonRejected, IonResponseError, IonUnavailable
 
 URL = "https://ion.example.test/api/profile"
 
@@ -207,12 +214,334 @@ def test_a_connection_reset_while_reading_the_body_is_unreachable_not_a_timeout(
     fake.add(responses.GET, URL, json={"id": 1})
 
     def reset(self, *args, **kwargs):
-        raise requests.ConnectionError("connection reset by peer")
+        raise urllib3.exceptions.ProtocolError("Connection broken", ConnectionResetError())
 
-    monkeypatch.setattr(requests.Response, "iter_content", reset)
+    monkeypatch.setattr(urllib3.HTTPResponse, "stream", reset)
 
     with pytest.raises(IonUnavailable) as caught:
         transport.send("GET", URL, what="profile", timeout=1)
 
     assert str(caught.value) == "Ion could not be reached. Please try again in a few minutes."
     assert not isinstance(caught.value.__cause__, requests.Timeout)
+
+
+# -- compressed answers: asked not to be sent, capped if they are ------------------------
+
+
+def test_requests_ask_for_an_uncompressed_answer(fake):
+    fake.add(responses.GET, URL, json={"id": 1})
+
+    transport.request_json("GET", URL, what="profile", timeout=1)
+
+    assert fake.calls[0].request.headers["Accept-Encoding"] == "identity"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("identity", bytes),
+        ("", bytes),
+    ],
+)
+def test_an_answer_compressed_anyway_is_decoded(fake, encoding, compress):
+    body = compress(json.dumps({"id": 1}).encode())
+    fake.add(responses.GET, URL, body=body, headers={"Content-Encoding": encoding})
+
+    assert transport.request_json("GET", URL, what="profile", timeout=1) == {"id": 1}
+
+
+def test_a_decompression_bomb_is_refused_without_inflating_it(fake):
+    """64 KiB of gzip that inflates to 64 MiB: refused once MAX_BODY is passed."""
+    bomb = gzip.compress(bytes(64 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < transport.MAX_BODY
+    fake.add(responses.GET, URL, body=bomb, headers={"Content-Encoding": "gzip"})
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(IonResponseError) as caught:
+            transport.send("GET", URL, what="profile", timeout=5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert "unexpectedly large" in str(caught.value)
+    assert peak < 8 * transport.MAX_BODY
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [
+        ("br", b"\x0b\x02\x80{}\x03"),
+        ("gzip", gzip.compress(b'{"id": 1}')[:-6]),
+        ("gzip", b"not gzip at all"),
+        ("gzip, gzip", gzip.compress(gzip.compress(b"{}"))),
+    ],
+    ids=["unknown-encoding", "truncated", "not-compressed", "twice"],
+)
+def test_a_compressed_answer_that_cannot_be_decoded_is_a_response_error(fake, encoding, body):
+    fake.add(responses.GET, URL, body=body, headers={"Content-Encoding": encoding})
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert str(caught.value) == (
+        "Ion sent a profile response this site could not read. Please try again later."
+    )
+
+
+# -- error reports ------------------------------------------------------------------------
+
+# Made at run time: the report's source excerpts show this file, never the values.
+SECRET, TOKEN, CODE = (f"{name}-{secrets.token_hex(8)}" for name in ("secret", "token", "code"))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [requests.ConnectionError("refused"), requests.ReadTimeout("slow")],
+    ids=["unreachable", "timeout"],
+)
+def test_an_error_report_of_a_failed_request_shows_no_secret(fake, error, settings):
+    settings.DEBUG = False
+    fake.add(responses.POST, URL, body=error)
+
+    try:
+        transport.request_json(
+            "POST",
+            URL,
+            what="token",
+            timeout=1,
+            data={"client_secret": SECRET, "code": CODE},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    except IonUnavailable:
+        report = ExceptionReporter(None, *sys.exc_info())
+        text, page = report.get_traceback_text(), report.get_traceback_html()
+    else:  # pragma: no cover - the request above always fails
+        pytest.fail("no error")
+
+    assert "request_json" in text
+    assert "send" in text
+    for secret in (SECRET, TOKEN, CODE):
+        assert secret not in text
+        assert secret not in page
+
+
+def test_an_error_report_of_a_too_large_token_answer_shows_none_of_it(fake, settings):
+    settings.DEBUG = False
+    fake.add(responses.POST, URL, body=b'{"access_token": "' + TOKEN.encode() * 70_000 + b'"}')
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.request_json("POST", URL, what="token", timeout=1)
+    report = ExceptionReporter(None, type(caught.value), caught.value, caught.tb)
+
+    assert "_read_capped" in report.get_traceback_text()
+    assert TOKEN not in report.get_traceback_text()
+
+
+# -- what each failure tells code that handles it: code, stage, status ----------------------
+
+
+def failure_of(status, body, headers=None, *, stage="token_exchange"):
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    with pytest.raises(IonAuthError) as caught:
+        transport.check_response(status, body.encode(), headers or {}, what="token", stage=stage)
+    error = caught.value
+    return type(error), error.code, error.stage, error.status_code, error.provider_error
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, "[]", (IonResponseError, "malformed_response", "token_exchange", 200, None)),
+        (299, "nope", (IonResponseError, "malformed_response", "token_exchange", 299, None)),
+        (300, '{"id": 1}', (IonResponseError, "http_error", "token_exchange", 300, None)),
+        (399, "", (IonResponseError, "http_error", "token_exchange", 399, None)),
+        (400, "", (IonRejected, "http_error", "token_exchange", 400, None)),
+        (
+            400,
+            {"error": "invalid_scope"},
+            (IonRejected, "http_error", "token_exchange", 400, "invalid_scope"),
+        ),
+        (
+            400,
+            {"error": "invalid_client"},
+            (IonRejected, "credential_rejected", "token_exchange", 400, "invalid_client"),
+        ),
+        (401, "", (IonRejected, "credential_rejected", "token_exchange", 401, None)),
+        (
+            403,
+            {"error": "invalid_grant"},
+            (IonRejected, "authorization_code_rejected", "token_exchange", 403, "invalid_grant"),
+        ),
+        (429, "", (IonUnavailable, "rate_limited", "token_exchange", 429, None)),
+        (499, "", (IonRejected, "http_error", "token_exchange", 499, None)),
+        (500, "", (IonUnavailable, "unavailable", "token_exchange", 500, None)),
+        (599, "", (IonUnavailable, "unavailable", "token_exchange", 599, None)),
+    ],
+)
+def test_each_answer_fails_with_its_code_stage_and_status(status, body, expected):
+    assert failure_of(status, body) == expected
+
+
+def test_the_stage_given_is_the_stage_reported():
+    assert failure_of(503, "", stage="refresh")[2] == "refresh"
+
+
+def test_the_default_stage_is_unknown():
+    with pytest.raises(IonUnavailable) as caught:
+        transport.check_response(503, b"", {}, what="token")
+
+    assert caught.value.stage == "unknown"
+
+
+def test_a_2xx_other_than_200_returns_the_json():
+    assert check(201, {"id": 2}) == {"id": 2}
+    assert check(299, {"id": 3}) == {"id": 3}
+
+
+def test_http_300_is_a_redirect_even_with_a_json_body():
+    with pytest.raises(IonResponseError) as caught:
+        check(300, {"id": 1})
+
+    assert str(caught.value) == (
+        "Ion answered the profile request with a redirect (HTTP 300); "
+        "the site's SOCIAL_AUTH_ION_BASE_URL may be wrong."
+    )
+
+
+def test_a_credentials_failure_says_exactly_what_to_check():
+    with pytest.raises(IonRejected) as caught:
+        check(401, "")
+
+    assert str(caught.value) == (
+        "Ion did not accept this site's client credentials. The site's administrator "
+        "should check SOCIAL_AUTH_ION_KEY and SOCIAL_AUTH_ION_SECRET."
+    )
+
+
+def test_a_used_code_says_exactly_what_happened():
+    with pytest.raises(IonRejected) as caught:
+        check(400, {"error": "invalid_grant"})
+
+    assert str(caught.value) == (
+        "Ion did not accept the sign-in code: it expired or was already used. Please log in again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [("0", " in 0 seconds"), ("99999", " in 99999 seconds"), ("100000", " later"), ("", " later")],
+)
+def test_retry_after_is_named_only_when_it_is_a_few_digits(retry_after, wait):
+    with pytest.raises(IonUnavailable) as caught:
+        check(429, "", {"Retry-After": retry_after})
+
+    assert str(caught.value) == f"Ion is receiving too many requests. Please try again{wait}."
+
+
+def test_429_without_retry_after_says_later():
+    with pytest.raises(IonUnavailable) as caught:
+        check(429, "")
+
+    assert str(caught.value) == "Ion is receiving too many requests. Please try again later."
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [("a" * 64, "a" * 64), ("a" * 65, None), ("server_error", "server_error"), (5, None)],
+)
+def test_an_oauth_error_is_kept_only_when_it_looks_like_one(error, shown):
+    assert failure_of(400, {"error": error})[4] == shown
+
+
+# -- the body: read up to MAX_BODY, and logged URLs without their query ---------------------
+
+
+def test_a_body_of_exactly_max_body_bytes_is_read(fake):
+    fake.add(responses.GET, URL, body=b"x" * transport.MAX_BODY)
+
+    status, body, _headers = transport.send("GET", URL, what="profile", timeout=1)
+
+    assert (status, len(body)) == (200, transport.MAX_BODY)
+
+
+def test_an_oversized_body_says_so_with_its_code_and_stage(fake, caplog):
+    fake.add(responses.GET, URL, body=b"x" * (transport.MAX_BODY + 1))
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1, stage="user_info")
+
+    assert str(caught.value) == (
+        "Ion sent an unexpectedly large profile response. Please try again later."
+    )
+    assert (caught.value.code, caught.value.stage) == ("malformed_response", "user_info")
+    assert caplog.messages == [f"Ion profile response is larger than {transport.MAX_BODY} bytes"]
+
+
+def test_the_request_is_sent_as_asked(fake):
+    fake.add(responses.POST, URL, json={})
+
+    transport.request_json(
+        "POST",
+        URL,
+        what="token",
+        timeout=3,
+        headers={"Accept": "application/json"},
+        data={"a": "b"},
+        auth=("id", "secret"),
+    )
+
+    request = fake.calls[0].request
+    assert request.body == "a=b"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["Authorization"].startswith("Basic ")
+    assert request.req_kwargs["timeout"] == 3
+    assert request.req_kwargs["stream"] is True
+
+
+@pytest.mark.parametrize(
+    ("error", "logged"),
+    [
+        (
+            requests.ConnectionError("refused"),
+            "Ion token request failed: POST {url}: ConnectionError",
+        ),
+        (requests.ReadTimeout("slow"), "Ion token request timed out after 2s: POST {url}"),
+    ],
+    ids=["unreachable", "timeout"],
+)
+def test_a_failed_requests_log_line_leaves_out_the_query(fake, caplog, error, logged):
+    fake.add(responses.POST, f"{URL}?token=s3cret-in-query", body=error)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send(
+            "POST", f"{URL}?token=s3cret-in-query", what="token", timeout=2, stage="refresh"
+        )
+
+    assert caplog.messages == [logged.format(url=URL)]
+    expected_code = "timeout" if isinstance(error, requests.Timeout) else "connection_failed"
+    assert (caught.value.code, caught.value.stage) == (expected_code, "refresh")
+
+
+def test_an_http_failure_is_logged_with_status_and_oauth_error_only(caplog):
+    with pytest.raises(IonRejected):
+        check(400, {"error": "invalid_scope", "error_description": "s3cret"})
+    with pytest.raises(IonRejected):
+        check(403, "")
+
+    assert caplog.messages == [
+        "Ion profile request failed: HTTP 400 error=invalid_scope",
+        "Ion profile request failed: HTTP 403 error=-",
+    ]
+
+
+def test_a_2xx_that_is_not_an_object_is_logged_by_status(caplog):
+    with pytest.raises(IonResponseError):
+        check(200, "[]")
+
+    assert caplog.messages == ["Ion profile response (HTTP 200) is not a JSON object"]
