@@ -174,6 +174,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         """Check and consume the callback's state; a second use of it finds nothing."""
         request_state = self.data.get("state")
         if not isinstance(request_state, str) or not request_state:
+            logger.warning("Ion's callback carried no state; login refused")
             raise IonStateError(
                 self,
                 "The answer from Ion did not say which login it belongs to. Please log in again.",
@@ -192,6 +193,9 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         self.strategy.session_set(self._pending_key(), pending)
         missing_state.remember_finished(self, request_state)
         if not 0 <= int(time.time()) - entry["issued"] <= self._state_lifetime():
+            logger.warning(
+                "Ion's callback came after SOCIAL_AUTH_ION_STATE_LIFETIME; login refused"
+            )
             raise IonStateError(
                 self,
                 "The login took too long to finish. Please log in again.",
@@ -209,6 +213,8 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         if not error:
             return
         if error == "access_denied":
+            # Not a fault of the site: logged at INFO, so a site can count cancels.
+            logger.info("The person cancelled the login on Ion (error=access_denied)")
             raise IonLoginCancelled(
                 self,
                 "You cancelled the login on Ion, so you are not logged in.",
@@ -261,6 +267,8 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
             stage=stage,
             data=data,
             headers={"Accept": "application/json"},
+            # Sent again if a kept-alive connection died unanswered (see transport.send).
+            replayable=True,
         )
         return parse_token(body, backend=self, stage=stage)
 
