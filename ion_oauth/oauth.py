@@ -10,6 +10,7 @@ import re
 import time
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
 from social_core.backends.oauth import BaseOAuth2
 from social_core.utils import setting_name
 
@@ -228,6 +229,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
             provider_error=shown,
         )
 
+    @sensitive_variables()
     def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
         """Finish a login: check the callback, trade the code for a token, load the profile."""
         self.process_error(self.data)
@@ -250,6 +252,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         token = self._token_request(params, stage="token_exchange")
         return self.do_auth(token["access_token"], *args, response=token, **kwargs)
 
+    @sensitive_variables()
     def _token_request(self, params: dict[str, str], *, stage: str) -> dict[str, Any]:
         key, secret = self.get_key_and_secret()
         data = {**params, "client_id": key or ""}
@@ -269,6 +272,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         )
         return parse_token(body, backend=self, stage=stage)
 
+    @sensitive_variables()
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The one profile request of a login, with the token in the Authorization header."""
         body = transport.request_json(
@@ -297,6 +301,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
 
     # -- tokens after login -------------------------------------------------------
 
+    @sensitive_variables()
     def refresh_token(self, token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Trade a refresh token for new tokens; Ion rotates the refresh token each time.
 
@@ -318,6 +323,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
                 provider_error=error.provider_error,
             ) from error
 
+    @sensitive_variables()
     def revoke_token(self, token: str, uid: str) -> bool:
         """Revoke a token at Ion when a user disconnects; a failure is logged, not raised."""
         key, secret = self.get_key_and_secret()

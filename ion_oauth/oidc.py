@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+from django.views.decorators.debug import sensitive_variables
 from social_core.utils import setting_name
 
 from ion_oauth import discovery
@@ -95,6 +96,7 @@ class IonOpenIdConnect(IonOauth2):
 
     # -- the ID token -------------------------------------------------------------
 
+    @sensitive_variables()
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The claims of the token response's ID token, verified; no request to Ion."""
         response = kwargs.get("response") or {}
@@ -110,6 +112,7 @@ class IonOpenIdConnect(IonOauth2):
         claims = self.verify_id_token(id_token, access_token)
         return parse_claims(claims, backend=self)
 
+    @sensitive_variables()
     def verify_id_token(self, id_token: str, access_token: str) -> dict[str, Any]:
         """Check signature, issuer, audience, expiry, nonce and ``at_hash``; return the claims.
 

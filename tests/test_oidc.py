@@ -843,6 +843,31 @@ def test_associate_oauth2_user_finds_the_user_who_logged_in_with_oauth2():
     assert associate_oauth2_user(backend(), "1") == {"user": user}
 
 
+@pytest.mark.parametrize("oidc_base_url", ["https://sandbox.example.test", "http://127.0.0.1:8080"])
+def test_associate_oauth2_user_links_nobody_when_the_backends_use_different_ions(
+    settings, caplog, oidc_base_url
+):
+    """Guards against another Ion's (a sandbox's) sub=1 logging in as this Ion's user 1."""
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = oidc_base_url
+    UserSocialAuth.objects.create(
+        user=User.objects.create(username="2027jdoe"), provider="ion", uid="1"
+    )
+
+    assert associate_oauth2_user(backend(), "1") is None
+    assert caplog.messages == [
+        "Not linking an OpenID Connect login to an OAuth2 user: the backends use different "
+        f"Ions ({oidc_base_url} and {ION})"
+    ]
+
+
+def test_associate_oauth2_user_links_when_the_oidc_base_url_names_the_same_ion(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = ION + "/"
+    user = User.objects.create(username="2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
+
+    assert associate_oauth2_user(backend(), "1") == {"user": user}
+
+
 def test_associate_oauth2_user_finds_nobody_for_a_new_person():
     assert associate_oauth2_user(backend(), "1") is None
 
