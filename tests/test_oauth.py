@@ -181,7 +181,7 @@ def test_extra_data_keeps_tokens_and_the_ion_fields_apps_use(ion_login):
     )
     assert extra["graduation_year"] == 2027
     assert extra["grade"] == {"number": 12, "name": "senior"}
-    assert extra["picture"] == "http://127.0.0.1:8080/api/profile/1/picture"
+    assert extra["picture"] == f"{ION}/api/profile/1/picture"
 
 
 def test_a_teacher_without_graduation_year_logs_in(ion_login, teacher_profile):
