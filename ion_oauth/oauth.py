@@ -202,8 +202,34 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
                 code="response_expired",
                 stage="callback",
             )
+        if not self._first_use(request_state, entry["issued"]):
+            logger.warning("Refused a login state that was already used")
+            raise IonStateError(
+                self,
+                "This answer from Ion does not belong to a login started in this browser, "
+                "or it was used already. Please log in again.",
+                code="state_mismatch",
+                stage="callback",
+            )
         self._login = entry
         return request_state
+
+    def _first_use(self, state: str, issued: int) -> bool:
+        """Record in the database that ``state`` is used; False if it already was.
+
+        The session is saved whole at the end of each request, so a login begun in
+        another tab at the same moment could write a consumed state back into it. A row
+        per used state (social-auth's nonce table, unique) cannot be written back.
+        """
+        nonces = self.strategy.storage.nonce
+        scope = f"ion_oauth:{self.name}:state"
+        objects = getattr(nonces, "objects", None)
+        if objects is not None:
+            # States older than their lifetime are refused anyway; forget their rows.
+            cutoff = int(time.time()) - self._state_lifetime() - 60
+            objects.filter(server_url=scope, timestamp__lt=cutoff).delete()
+        salt = hashlib.sha256(state.encode()).hexdigest()
+        return bool(nonces.use(scope, issued, salt))
 
     # -- the callback -------------------------------------------------------------
 
