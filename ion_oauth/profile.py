@@ -132,7 +132,7 @@ def _on_ion(url: str, backend: BaseAuth[object] | None) -> bool:
     base_url = getattr(backend, "base_url", None)
     if not callable(base_url):
         return True
-    return parts.hostname == urlsplit(base_url()).hostname
+    return parts.hostname == urlsplit(str(base_url())).hostname
 
 
 def _storable(value: str, max_length: int) -> bool:
