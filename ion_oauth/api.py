@@ -297,6 +297,43 @@ def _row_lock(database: str, pk: object) -> threading.Lock:
     return _ROW_LOCKS[hash((database, pk)) % len(_ROW_LOCKS)]
 
 
+def _inside_callers_transaction(database: str) -> bool:
+    """Whether a transaction of the caller's is open (a test case's own does not count)."""
+    from django.db import connections, transaction
+
+    if not connections[database].in_atomic_block:
+        return False
+    try:
+        # Django refuses a durable block inside another, except inside a test case's.
+        with transaction.atomic(using=database, durable=True):
+            return False
+    except RuntimeError:
+        return True
+
+
+def _on_own_connection(call: Callable[[], Token]) -> Token:
+    """Run ``call`` in a new thread, hence on its own database connection; its result."""
+    from django.db import connections
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["token"] = call()
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=run, name="ion-oauth-refresh")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    token: Token = outcome["token"]
+    return token
+
+
 class SocialTokenStore:
     """Tokens in a ``UserSocialAuth`` row, refreshed under a thread lock and a row lock."""
 
@@ -309,12 +346,25 @@ class SocialTokenStore:
 
     @sensitive_variables()
     def refresh(self, stale: Token, margin: float) -> Token:
-        """Refresh unless the locked, re-read row already holds a usable new token."""
-        from django.db import router, transaction
+        """Refresh unless the locked, re-read row already holds a usable new token.
+
+        Ion revokes the old refresh token at once, so the new tokens are committed
+        whatever the caller's transaction does: inside one (``ATOMIC_REQUESTS``,
+        ``transaction.atomic()``) the refresh runs on a connection of its own.
+        """
+        from django.db import router
+
+        database = router.db_for_write(type(self.social), instance=self.social)
+        if _inside_callers_transaction(database):
+            return _on_own_connection(lambda: self._refresh(stale, margin, database))
+        return self._refresh(stale, margin, database)
+
+    @sensitive_variables()
+    def _refresh(self, stale: Token, margin: float, database: str) -> Token:
+        from django.db import transaction
         from social_django.utils import load_strategy
 
         model = type(self.social)
-        database = router.db_for_write(model, instance=self.social)
         with _row_lock(database, self.social.pk), transaction.atomic(using=database):
             row = model.objects.using(database).select_for_update().get(pk=self.social.pk)
             extra_data = dict(row.extra_data or {})
