@@ -11,4 +11,9 @@ class IonOauthConfig(AppConfig):
     verbose_name = "Ion OAuth"
 
     def ready(self) -> None:
-        from ion_oauth import checks, cookies, site_checks  # noqa: F401 - registers the checks
+        from ion_oauth import (  # noqa: F401 - registers the checks
+            checks,
+            cookies,
+            security_checks,
+            site_checks,
+        )
