@@ -267,7 +267,7 @@ def check_oidc(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[
             )
         )
     pipeline = _pipeline() or []
-    step = "ion_oauth.oidc.associate_oauth2_user"
+    step = "ion_oauth.pipeline.associate_oauth2_user"
     after, before = (
         "social_core.pipeline.social_auth.social_user",
         "social_core.pipeline.user.create_user",

@@ -1,13 +1,14 @@
 """Opt-in social-auth pipeline steps that keep a Django user in step with Ion.
 
-Add them after ``load_extra_data`` (see the README for the whole pipeline). Each does
-nothing for logins through other backends and writes to the database only when
-something changed.
+Add them after ``load_extra_data`` (see the README for the whole pipeline), except
+``associate_oauth2_user``, which goes after ``social_user``. Each does nothing for logins
+through other backends and writes to the database only when something changed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -15,11 +16,14 @@ from django.contrib.auth.models import Group
 from ion_oauth.conf import ion_settings
 from ion_oauth.profile import roles_of
 
+#: The names of the two Ion backends, ``IonOauth2`` and ``IonOpenIdConnect``.
+OAUTH2_BACKEND = "ion"
+OIDC_BACKEND = "ion-oidc"
 #: Backends whose details carry Ion's names and email (both Ion backends).
-PROFILE_BACKENDS = frozenset({"ion", "ion-oidc"})
+PROFILE_BACKENDS = frozenset({OAUTH2_BACKEND, OIDC_BACKEND})
 #: Backends whose responses carry Ion's role flags and graduation year. OpenID Connect
 #: claims carry neither, so role sync there would strip every role group.
-ROLE_BACKENDS = frozenset({"ion"})
+ROLE_BACKENDS = frozenset({OAUTH2_BACKEND})
 
 
 def sync_profile(
@@ -72,6 +76,52 @@ def sync_roles(
         wanted.add(class_group.format(graduation_year=year))
     sync_groups(user, wanted, managed=set(role_groups.values()), class_group=class_group)
     sync_flags(user, roles)
+
+
+def sync_oidc_groups(
+    backend: Any,
+    details: dict[str, Any],
+    response: Any,
+    user: Any = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    """Put the user in the Django groups for their Ion groups, and out of the rest.
+
+    ``SOCIAL_AUTH_ION_OIDC_GROUP_MAP`` maps Ion group names (the ``groups`` claim) to
+    Django group names; groups it does not name are never touched. With
+    ``SOCIAL_AUTH_ION_OIDC_SYSADMIN_IS_SUPERUSER = True``, ``is_superuser`` follows Ion's
+    ``is_sysadmin``; otherwise it is left alone. Does nothing for other backends.
+    """
+    if user is None or backend.name != OIDC_BACKEND:
+        return
+    group_map: Mapping[str, str] = backend.setting("GROUP_MAP", {}) or {}
+    if group_map:
+        ion_groups = set(response.get("groups") or ())
+        wanted = {django for ion, django in group_map.items() if ion in ion_groups}
+        sync_groups(user, wanted, managed=set(group_map.values()), class_group=None)
+    if backend.setting("SYSADMIN_IS_SUPERUSER", False):
+        is_sysadmin = response.get("is_sysadmin") is True
+        if user.is_superuser != is_sysadmin:
+            user.is_superuser = is_sysadmin
+            user.save(update_fields=["is_superuser"])
+
+
+def associate_oauth2_user(
+    backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: Any
+) -> dict[str, Any] | None:
+    """Log a person who used to log in with ``IonOauth2`` into that same user.
+
+    Ion's ``sub`` is the ``id`` the OAuth2 backend stored, so a site switching to OpenID
+    Connect keeps its users instead of creating a second one per person. Put it after
+    ``social_user`` and before ``get_username``.
+    """
+    if user is not None or backend.name != OIDC_BACKEND:
+        return None
+    social = backend.strategy.storage.user.get_social_auth(OAUTH2_BACKEND, uid)
+    if social is None:
+        return None
+    return {"user": social.user}
 
 
 def sync_groups(user: Any, wanted: set[str], *, managed: set[str], class_group: str | None) -> None:

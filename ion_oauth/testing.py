@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,8 @@ class IonSandbox:
         self.oidc_client_secret = self.env.get(
             "ION_SANDBOX_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret"
         )
+        #: This run's token for the control endpoints, sent as ``X-Ion-Sandbox-Token``.
+        self.control_token = self.env.get("ION_SANDBOX_CONTROL_TOKEN") or secrets.token_urlsafe(32)
         self.url = ""
         self.output = ""
         self._process: subprocess.Popen[bytes] | None = None
@@ -91,7 +94,12 @@ class IonSandbox:
         for uri in self.redirect_uris:
             command += ["--redirect-uri", uri]
         command += self.args
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            **self.env,
+            "ION_SANDBOX_CONTROL_TOKEN": self.control_token,
+            "PYTHONUNBUFFERED": "1",
+        }
         # The caller's settings module belongs to the caller's project, not the sandbox.
         env.pop("DJANGO_SETTINGS_MODULE", None)
         log = Path(self._tempdir) / "sandbox.log"
@@ -136,16 +144,43 @@ class IonSandbox:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
 
-    def _control(self, method: str, path: str) -> dict[str, Any]:
+    def control_headers(self) -> dict[str, str]:
+        """The header a request to a control endpoint (``/sandbox/...``) must carry."""
+        return {"X-Ion-Sandbox-Token": self.control_token}
+
+    def _control(
+        self, method: str, path: str, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         if not self.url:
             raise IonSandboxError("the Ion sandbox is not running")
-        request = urllib.request.Request(self.url + path, method=method)  # noqa: S310 - http on loopback
+        headers = self.control_headers()
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(  # noqa: S310 - http on loopback
+            self.url + path, data=payload, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 data: dict[str, Any] = json.load(response)
         except (OSError, ValueError) as error:
             raise IonSandboxError(f"{method} {path} failed: {error}") from error
         return data
+
+    def set_emergency(self, message: str) -> None:
+        """Make ``/api/emerg`` report an emergency: ``message`` is HTML, as Ion sends it
+        (``"<h3>Schools closed</h3><hr />..."``)."""
+        self._control("POST", "/sandbox/emergency", {"status": True, "message": message})
+
+    def clear_emergency(self) -> None:
+        """Make ``/api/emerg`` report no emergency again (``status`` false, ``message`` "")."""
+        self._control("POST", "/sandbox/emergency", {"status": False, "message": ""})
+
+    def reset_api_data(self) -> None:
+        """Undo every change made through the API (signups, favorites, announcements, the
+        emergency): the data is again what the sandbox started with."""
+        self._control("POST", "/sandbox/api/reset")
 
     def expire_tokens(self) -> int:
         """Make every access token expire now; return how many there were."""

@@ -234,7 +234,7 @@ def test_e013_oidc_group_map_not_names_to_names(oidc_site, group_map):
 
 def test_w006_associate_oauth2_user_in_the_wrong_place(oidc_site):
     oidc_site.SOCIAL_AUTH_PIPELINE = [
-        "ion_oauth.oidc.associate_oauth2_user",
+        "ion_oauth.pipeline.associate_oauth2_user",
         *oidc_site.SOCIAL_AUTH_PIPELINE,
     ]
 
@@ -245,7 +245,7 @@ def test_associate_oauth2_user_right_after_social_user_passes(oidc_site):
     pipeline = list(oidc_site.SOCIAL_AUTH_PIPELINE)
     pipeline.insert(
         pipeline.index("social_core.pipeline.social_auth.social_user") + 1,
-        "ion_oauth.oidc.associate_oauth2_user",
+        "ion_oauth.pipeline.associate_oauth2_user",
     )
     oidc_site.SOCIAL_AUTH_PIPELINE = pipeline
 

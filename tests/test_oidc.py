@@ -24,9 +24,12 @@ from ion_fakes import ION, assert_login_failed, load_fixture, messages_of
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
+from ion_oauth import discovery as oidc_cache
 from ion_oauth import oidc
+from ion_oauth.claims import parse_claims, parse_discovery, parse_jwks
 from ion_oauth.exceptions import IonResponseError
 from ion_oauth.oidc import IonOpenIdConnect
+from ion_oauth.pipeline import associate_oauth2_user, sync_oidc_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -76,9 +79,9 @@ def oidc_site(settings: Any) -> Any:
     settings.SOCIAL_AUTH_ION_OIDC_KEY = CLIENT_ID
     settings.SOCIAL_AUTH_ION_OIDC_SECRET = CLIENT_SECRET
     settings.ROOT_URLCONF = "oidc.urls"
-    oidc.clear_cache()
+    oidc_cache.clear_cache()
     yield settings
-    oidc.clear_cache()
+    oidc_cache.clear_cache()
 
 
 def public_jwk(key: rsa.RSAPrivateKey, kid: str = KID) -> dict[str, Any]:
@@ -177,7 +180,7 @@ def ion(client: Any, fake_ion: responses.RequestsMock, ion_key: rsa.RSAPrivateKe
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The clock the caches read; tests move it forward with ``clock[0] += seconds``."""
     now = [1000.0]
-    monkeypatch.setattr(oidc, "_clock", lambda: now[0])
+    monkeypatch.setattr(oidc_cache, "_clock", lambda: now[0])
     return now
 
 
@@ -338,7 +341,7 @@ def test_discovery_and_keys_are_cached_so_a_second_login_costs_one_request(ion, 
 def test_discovery_is_fetched_again_after_a_day(ion, client, clock):
     ion.login()
     client.logout()
-    clock[0] += oidc.DISCOVERY_LIFETIME + 1
+    clock[0] += oidc_cache.DISCOVERY_LIFETIME + 1
 
     ion.begin()
 
@@ -348,7 +351,7 @@ def test_discovery_is_fetched_again_after_a_day(ion, client, clock):
 def test_keys_are_fetched_again_after_their_lifetime(ion, client, clock):
     ion.login()
     client.logout()
-    clock[0] += oidc.KEYS_LIFETIME + 1
+    clock[0] += oidc_cache.KEYS_LIFETIME + 1
 
     ion.login()
 
@@ -574,7 +577,7 @@ def test_refusals_are_logged_on_the_ion_oauth_logger(ion, other_key, caplog):
 def test_an_unknown_key_id_refetches_the_keys_once_then_is_refused(ion, client, clock):
     ion.login()
     client.logout()
-    clock[0] += oidc.KEY_REFETCH_INTERVAL + 1
+    clock[0] += oidc_cache.KEY_REFETCH_INTERVAL + 1
 
     response = ion.login(kid="unknown-key")
 
@@ -586,7 +589,7 @@ def test_another_unknown_key_id_soon_after_does_not_refetch(ion, client, clock):
     """Guards against forged tokens turning every login into a key fetch at Ion."""
     ion.login()
     client.logout()
-    clock[0] += oidc.KEY_REFETCH_INTERVAL + 1
+    clock[0] += oidc_cache.KEY_REFETCH_INTERVAL + 1
     ion.login(kid="unknown-key")
     client.get("/login-error/")
     clock[0] += 1
@@ -607,7 +610,7 @@ def test_an_unknown_key_id_right_after_the_first_fetch_is_refused_without_refetc
 def test_a_key_ion_rotated_in_is_found_by_the_refetch(ion, client, clock, other_key):
     ion.login()
     client.logout()
-    clock[0] += oidc.KEY_REFETCH_INTERVAL + 1
+    clock[0] += oidc_cache.KEY_REFETCH_INTERVAL + 1
     ion.mock.replace(
         responses.GET,
         JWKS_URL,
@@ -648,14 +651,14 @@ def test_parse_jwks_keeps_only_rs256_signing_keys_with_an_id(ion_key):
         {**good, "kid": "broken", "n": "!!"},
     ]
 
-    assert list(oidc.parse_jwks({"keys": keys})) == [KID]
+    assert list(parse_jwks({"keys": keys})) == [KID]
 
 
 # -- the discovery document -------------------------------------------------------------
 
 
 def test_parse_discovery_keeps_the_endpoints_and_end_session():
-    config = oidc.parse_discovery(discovery())
+    config = parse_discovery(discovery())
 
     assert config == {
         "issuer": ISSUER,
@@ -670,12 +673,12 @@ def test_parse_discovery_accepts_no_end_session_endpoint():
     body = discovery()
     del body["end_session_endpoint"]
 
-    assert "end_session_endpoint" not in oidc.parse_discovery(body)
+    assert "end_session_endpoint" not in parse_discovery(body)
 
 
 def test_parse_discovery_refuses_an_end_session_endpoint_that_is_not_a_url():
     with pytest.raises(IonResponseError, match="'end_session_endpoint'"):
-        oidc.parse_discovery({**discovery(), "end_session_endpoint": 42})
+        parse_discovery({**discovery(), "end_session_endpoint": 42})
 
 
 # -- claims -----------------------------------------------------------------------------
@@ -699,12 +702,12 @@ def test_parse_claims_refuses_a_claim_of_the_wrong_type(field, value):
     claims = {**load_fixture("id_token_claims.json")["claims"], field: value}
 
     with pytest.raises(IonResponseError, match=f"'{field}'"):
-        oidc.parse_claims(claims)
+        parse_claims(claims)
 
 
 def test_parse_claims_accepts_the_recorded_claims_and_userinfo():
-    assert oidc.parse_claims(load_fixture("id_token_claims.json")["claims"])["sub"] == "1"
-    assert oidc.parse_claims(load_fixture("userinfo_student.json"))["groups"] == []
+    assert parse_claims(load_fixture("id_token_claims.json")["claims"])["sub"] == "1"
+    assert parse_claims(load_fixture("userinfo_student.json"))["groups"] == []
 
 
 # -- pipeline: groups and is_sysadmin ---------------------------------------------------
@@ -722,7 +725,7 @@ def test_sync_oidc_groups_puts_the_user_in_the_mapped_groups(settings):
     settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"admin_all": "Admins", "lab": "Lab users"}
     user = User.objects.create(username="2027jdoe")
 
-    oidc.sync_oidc_groups(backend(), {}, claims_with(groups=["lab", "unmapped"]), user)
+    sync_oidc_groups(backend(), {}, claims_with(groups=["lab", "unmapped"]), user)
 
     assert group_names(user) == {"Lab users"}
 
@@ -734,7 +737,7 @@ def test_sync_oidc_groups_removes_mapped_groups_ion_no_longer_lists_and_keeps_ot
         *(Group.objects.create(name=n) for n in ("Admins", "Lab users", "Site editors"))
     )
 
-    oidc.sync_oidc_groups(backend(), {}, claims_with(groups=["lab"]), user)
+    sync_oidc_groups(backend(), {}, claims_with(groups=["lab"]), user)
 
     assert group_names(user) == {"Lab users", "Site editors"}
 
@@ -743,7 +746,7 @@ def test_sync_oidc_groups_without_a_map_touches_no_group():
     user = User.objects.create(username="2027jdoe")
     user.groups.add(Group.objects.create(name="Admins"))
 
-    oidc.sync_oidc_groups(backend(), {}, claims_with(groups=["lab"]), user)
+    sync_oidc_groups(backend(), {}, claims_with(groups=["lab"]), user)
 
     assert group_names(user) == {"Admins"}
 
@@ -751,7 +754,7 @@ def test_sync_oidc_groups_without_a_map_touches_no_group():
 def test_is_sysadmin_leaves_is_superuser_alone_unless_a_setting_asks():
     user = User.objects.create(username="2027jdoe", is_superuser=True)
 
-    oidc.sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=False), user)
+    sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=False), user)
 
     user.refresh_from_db()
     assert user.is_superuser is True
@@ -762,7 +765,7 @@ def test_is_sysadmin_sets_and_clears_is_superuser_when_the_setting_asks(settings
     settings.SOCIAL_AUTH_ION_OIDC_SYSADMIN_IS_SUPERUSER = True
     user = User.objects.create(username="2027jdoe", is_superuser=was)
 
-    oidc.sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=is_sysadmin), user)
+    sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=is_sysadmin), user)
 
     user.refresh_from_db()
     assert user.is_superuser is is_sysadmin
@@ -774,19 +777,19 @@ def test_sync_oidc_groups_does_nothing_for_other_backends(settings):
     user = User.objects.create(username="2027jdoe")
     oauth2 = load_strategy().get_backend("ion")
 
-    oidc.sync_oidc_groups(oauth2, {}, claims_with(groups=["lab"], is_sysadmin=True), user)
+    sync_oidc_groups(oauth2, {}, claims_with(groups=["lab"], is_sysadmin=True), user)
 
     assert (group_names(user), user.is_superuser) == (set(), False)
 
 
 def test_sync_oidc_groups_does_nothing_without_a_user():
-    assert oidc.sync_oidc_groups(backend(), {}, claims_with(), None) is None
+    assert sync_oidc_groups(backend(), {}, claims_with(), None) is None
 
 
 def test_a_login_runs_sync_oidc_groups_from_the_pipeline(ion, settings):
     settings.SOCIAL_AUTH_PIPELINE = [
         *settings.SOCIAL_AUTH_PIPELINE,
-        "ion_oauth.oidc.sync_oidc_groups",
+        "ion_oauth.pipeline.sync_oidc_groups",
     ]
     settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"lab": "Lab users"}
 
@@ -802,11 +805,11 @@ def test_associate_oauth2_user_finds_the_user_who_logged_in_with_oauth2():
     user = User.objects.create(username="2027jdoe")
     UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
 
-    assert oidc.associate_oauth2_user(backend(), "1") == {"user": user}
+    assert associate_oauth2_user(backend(), "1") == {"user": user}
 
 
 def test_associate_oauth2_user_finds_nobody_for_a_new_person():
-    assert oidc.associate_oauth2_user(backend(), "1") is None
+    assert associate_oauth2_user(backend(), "1") is None
 
 
 def test_associate_oauth2_user_leaves_an_already_found_user_alone():
@@ -815,7 +818,7 @@ def test_associate_oauth2_user_leaves_an_already_found_user_alone():
         user=User.objects.create(username="2027jdoe"), provider="ion", uid="1"
     )
 
-    assert oidc.associate_oauth2_user(backend(), "1", user) is None
+    assert associate_oauth2_user(backend(), "1", user) is None
 
 
 def test_associate_oauth2_user_does_nothing_for_other_backends():
@@ -823,14 +826,14 @@ def test_associate_oauth2_user_does_nothing_for_other_backends():
         user=User.objects.create(username="2027jdoe"), provider="ion", uid="1"
     )
 
-    assert oidc.associate_oauth2_user(load_strategy().get_backend("ion"), "1") is None
+    assert associate_oauth2_user(load_strategy().get_backend("ion"), "1") is None
 
 
 def test_a_site_moving_to_oidc_keeps_each_persons_user(ion, settings):
     pipeline = list(settings.SOCIAL_AUTH_PIPELINE)
     pipeline.insert(
         pipeline.index("social_core.pipeline.social_auth.social_user") + 1,
-        "ion_oauth.oidc.associate_oauth2_user",
+        "ion_oauth.pipeline.associate_oauth2_user",
     )
     settings.SOCIAL_AUTH_PIPELINE = pipeline
     user = User.objects.create(username="2027jdoe")
@@ -919,7 +922,7 @@ def test_logout_when_nobody_is_logged_in_redirects_home(client):
 
 def test_logout_while_ion_is_unreachable_still_logs_out_here(ion, client, fake_ion, caplog):
     ion.login()
-    oidc.clear_cache()
+    oidc_cache.clear_cache()
     fake_ion.replace(responses.GET, DISCOVERY_URL, body=requests.ConnectionError("refused"))
 
     response = client.post("/logout/ion/")
@@ -931,7 +934,7 @@ def test_logout_while_ion_is_unreachable_still_logs_out_here(ion, client, fake_i
 
 def test_logout_without_an_end_session_endpoint_stays_on_the_site(ion, client, fake_ion):
     ion.login()
-    oidc.clear_cache()
+    oidc_cache.clear_cache()
     body = discovery()
     del body["end_session_endpoint"]
     fake_ion.replace(responses.GET, DISCOVERY_URL, json=body)

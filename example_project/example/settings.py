@@ -104,7 +104,7 @@ SOCIAL_AUTH_PIPELINE = [
     "social_core.pipeline.social_auth.load_extra_data",
     "ion_oauth.pipeline.sync_profile",
     "ion_oauth.pipeline.sync_roles",  # OAuth2 logins: roles from Ion's profile
-    "ion_oauth.oidc.sync_oidc_groups",  # OIDC logins: groups from the ID token
+    "ion_oauth.pipeline.sync_oidc_groups",  # OIDC logins: groups from the ID token
 ]
 # With DEBUG on, social-auth would raise login errors as debug pages; show them to the
 # person as messages on LOGIN_ERROR_URL, as in production.

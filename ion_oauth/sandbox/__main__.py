@@ -11,7 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ion_oauth.sandbox.control import ensure_token
 from ion_oauth.sandbox.keys import ensure_private_key
+from ion_oauth.sandbox.network import is_loopback_host, remote_warning
 
 SETTINGS_MODULE = "ion_oauth.sandbox.settings"
 MISSING_EXTRA = (
@@ -27,7 +29,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m ion_oauth.sandbox",
         description="A local Ion OAuth2/OpenID Connect provider for development and tests.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host beyond loopback: anyone who reaches it can log in as anyone",
+    )
     parser.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
     parser.add_argument(
         "--data-dir",
@@ -101,9 +110,19 @@ def prepare_data_dir(data_dir: Path, *, reset: bool) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit or with a bad
-    ``--people`` or ``--data`` file."""
+    """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit, with a bad
+    ``--people`` or ``--data`` file, a ``--host`` beyond loopback and no ``--allow-remote``,
+    or an address it cannot listen on."""
     args = parse_args(argv)
+    if not is_loopback_host(args.host):
+        if not args.allow_remote:
+            print(
+                f"ion-sandbox: refusing to listen on {args.host}, which is not loopback: the "
+                "sandbox has no passwords. Pass --allow-remote if you mean it.",
+                file=sys.stderr,
+            )
+            return 2
+        print(remote_warning(args.host), file=sys.stderr, flush=True)
     try:
         import oauth2_provider  # noqa: F401 - only checking that the extra is installed
     except ImportError:
@@ -116,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["ION_SANDBOX_HOST"] = args.host
     if args.today:
         os.environ["ION_SANDBOX_TODAY"] = args.today
+    ensure_token()
 
     import django
 
@@ -134,7 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ion_oauth.sandbox.server import make_server, serve
 
-    server = make_server(args.host, args.port)
+    try:
+        server = make_server(args.host, args.port)
+    except OSError as error:
+        print(f"ion-sandbox: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 2
     serve(server, lambda url: print(banner(url, data_dir, clients), flush=True))
     print("ion-sandbox: stopped", flush=True)
     return 0

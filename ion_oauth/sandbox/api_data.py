@@ -312,6 +312,8 @@ class IonData:
 
 
 _current = IonData()
+#: How to build the data the sandbox started with, for ``/sandbox/api/reset``.
+_initial: Callable[[], IonData] = IonData
 
 
 def current() -> IonData:
@@ -319,10 +321,18 @@ def current() -> IonData:
     return _current
 
 
-def install(data: IonData) -> None:
-    """Serve ``data`` from now on."""
-    global _current  # the one store of a single-process development server
-    _current = data
+def install(build: Callable[[], IonData]) -> None:
+    """Serve what ``build()`` makes from now on, and again after each :func:`reset`."""
+    global _current, _initial  # the one store of a single-process development server
+    data = build()
+    _current, _initial = data, build
+
+
+def reset() -> IonData:
+    """Serve the data the sandbox started with again (signups and favorites undone)."""
+    global _current  # see install()
+    _current = _initial()
+    return _current
 
 
 # -- the demo data ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from ion_oauth.sandbox import api_data, stats
@@ -34,6 +35,7 @@ from ion_oauth.sandbox.api_data import (
     ScheduledActivity,
     Signup,
 )
+from ion_oauth.sandbox.control import control_endpoint
 from ion_oauth.sandbox.models import Person
 
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
@@ -1159,3 +1161,40 @@ def bus_route(request: HttpRequest, person: Person, data: IonData, route_id: int
 def emergency(request: HttpRequest, person: Person | None, data: IonData) -> Any:
     """``/api/emerg``: FCPS's emergency status (a sandbox control endpoint sets it)."""
     return {"status": data.emergency.status, "message": data.emergency.message}
+
+
+# -- control endpoints ---------------------------------------------------------------------
+
+
+@control_endpoint
+@require_POST
+def set_emergency(request: HttpRequest) -> HttpResponse:
+    """``POST /sandbox/emergency`` ``{"status": true, "message": "<h3>...</h3>"}``: what
+    ``/api/emerg`` answers from now on (``{"status": false, "message": ""}``: no emergency;
+    ``message: null`` is what Ion sends when it could not reach FCPS)."""
+    try:
+        fields = json.loads(request.body or b"{}")
+        emergency = api_data.Emergency(**fields)
+    except (ValueError, TypeError) as error:
+        message = {"detail": f"Expected {{'status': bool, 'message': str or null}}: {error}"}
+        return HttpResponse(json.dumps(message), status=400, content_type="application/json")
+    if not isinstance(emergency.status, bool) or not isinstance(
+        emergency.message, (str, type(None))
+    ):
+        message = {"detail": "Expected {'status': bool, 'message': str or null}."}
+        return HttpResponse(json.dumps(message), status=400, content_type="application/json")
+    data = api_data.current()
+    with data.lock:
+        data.emergency = emergency
+    body = {"status": emergency.status, "message": emergency.message}
+    return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+@control_endpoint
+@require_POST
+def reset_api_data(request: HttpRequest) -> HttpResponse:
+    """``POST /sandbox/api/reset``: the API data the sandbox started with, signups, favorites,
+    announcements and emergency included (the demo data is dated from today again)."""
+    data = api_data.reset()
+    body = {"blocks": len(data.blocks), "signups": len(data.signups)}
+    return HttpResponse(json.dumps(body), content_type="application/json")

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ion_oauth.sandbox.keys import KEY_FILE
+from ion_oauth.sandbox.keys import KEY_FILE, ensure_secret_key
+from ion_oauth.sandbox.network import allowed_hosts
 
 DATA_DIR = Path(os.environ.get("ION_SANDBOX_DATA_DIR", ".ion-sandbox")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-# A local tool: the secret only signs the sandbox's own session cookies.
-SECRET_KEY = "ion-sandbox-not-secret"  # noqa: S105
+SECRET_KEY = ensure_secret_key(DATA_DIR)
 DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", os.environ.get("ION_SANDBOX_HOST", "127.0.0.1")]
+ALLOWED_HOSTS = allowed_hosts(os.environ.get("ION_SANDBOX_HOST", "127.0.0.1"))
 USE_TZ = True
 TIME_ZONE = "UTC"
 
@@ -36,7 +37,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ion's pages may not be framed by another site (clickjacking the consent page).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "ion_oauth.sandbox.urls"
 # Each endpoint answers with and without its trailing slash itself; a redirect would turn

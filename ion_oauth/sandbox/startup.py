@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from ion_oauth.sandbox import api_data, seed
+from ion_oauth.sandbox.control import HEADER, ensure_token
 from ion_oauth.sandbox.models import Person
 
 
@@ -59,7 +60,11 @@ def load_api_data(data: Any) -> None:
 
     Raises ValueError for a malformed document; the demo data is then not replaced.
     """
-    api_data.install(api_data.demo_data() if data is None else api_data.IonData.from_json(data))
+    if data is None:
+        api_data.install(api_data.demo_data)
+    else:
+        api_data.IonData.from_json(data)  # checked now, before the sandbox serves anything
+        api_data.install(lambda: api_data.IonData.from_json(data))
 
 
 def template_path() -> Path:
@@ -114,5 +119,8 @@ Settings for the OpenID Connect backend (issuer {url}/oauth):
 
 Demo people (pick one at the login page, no password):
 {people}
+
+Control endpoints (/sandbox/...) answer loopback requests with the header
+    {HEADER}: {ensure_token()}
 
 Listening on {url} (Ctrl+C to stop)"""

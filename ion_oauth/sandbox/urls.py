@@ -67,6 +67,8 @@ urlpatterns = [
     *slash_optional("sandbox/tokens/revoke", views.revoke_tokens),
     *slash_optional("sandbox/stats", views.show_stats),
     *slash_optional("sandbox/stats/reset", views.reset_stats),
+    *slash_optional("sandbox/emergency", api_views.set_emergency),
+    *slash_optional("sandbox/api/reset", api_views.reset_api_data),
 ]
 
 handler404 = "ion_oauth.sandbox.api_views.page_not_found"

@@ -11,13 +11,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider import views as dot
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from ion_oauth.sandbox import stats
+from ion_oauth.sandbox.control import control_endpoint
 from ion_oauth.sandbox.models import Person
 
 #: The discovery keys Ion publishes, in the order recorded from it; django-oauth-toolkit
@@ -132,7 +132,7 @@ class UserInfoView(dot.UserInfoView):  # type: ignore[misc]
         return response
 
 
-@csrf_exempt
+@control_endpoint
 @require_POST
 def expire_tokens(request: HttpRequest) -> HttpResponse:
     """``POST /sandbox/tokens/expire``: every access token expires now."""
@@ -140,7 +140,7 @@ def expire_tokens(request: HttpRequest) -> HttpResponse:
     return json_response({"expired": get_access_token_model().objects.update(expires=past)})
 
 
-@csrf_exempt
+@control_endpoint
 @require_POST
 def revoke_tokens(request: HttpRequest) -> HttpResponse:
     """``POST /sandbox/tokens/revoke``: every access and refresh token stops working."""
@@ -152,13 +152,14 @@ def revoke_tokens(request: HttpRequest) -> HttpResponse:
     return json_response({"revoked": revoked})
 
 
+@control_endpoint
 @require_GET
 def show_stats(request: HttpRequest) -> HttpResponse:
     """``GET /sandbox/stats``: counters since the sandbox started."""
     return json_response(stats.snapshot())
 
 
-@csrf_exempt
+@control_endpoint
 @require_POST
 def reset_stats(request: HttpRequest) -> HttpResponse:
     """``POST /sandbox/stats/reset``: counters back to zero."""

@@ -11,7 +11,7 @@ import pytest
 import requests
 from form_browser import Browser, Form, forms_of
 
-from ion_oauth import oidc, transport
+from ion_oauth import discovery, transport
 from ion_oauth.testing import IonSandbox
 
 
@@ -64,10 +64,10 @@ def oidc_site(site_port: int, oidc_ion: IonSandbox, settings: Any) -> Iterator[s
     settings.SOCIAL_AUTH_ION_BASE_URL = oidc_ion.url
     settings.SOCIAL_AUTH_ION_OIDC_KEY = oidc_ion.oidc_client_id
     settings.SOCIAL_AUTH_ION_OIDC_SECRET = oidc_ion.oidc_client_secret
-    oidc.clear_cache()
+    discovery.clear_cache()
     oidc_ion.reset_stats()
     yield f"http://127.0.0.1:{site_port}"
-    oidc.clear_cache()
+    discovery.clear_cache()
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_the_first_login_fetches_discovery_and_keys_and_the_next_only_the_token(
 def test_ion_groups_map_to_django_groups_in_the_pipeline(oidc_login, settings):
     settings.SOCIAL_AUTH_PIPELINE = [
         *settings.SOCIAL_AUTH_PIPELINE,
-        "ion_oauth.oidc.sync_oidc_groups",
+        "ion_oauth.pipeline.sync_oidc_groups",
     ]
     settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"admin_eighth": "Eighth period admins"}
 

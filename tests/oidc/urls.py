@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from testproject.urls import urlpatterns as site_urlpatterns
 
-from ion_oauth.oidc import logout
+from ion_oauth.views import logout
 
 urlpatterns = [
     path("logout/ion/", logout, name="ion-logout"),

@@ -42,7 +42,7 @@ def fresh(sign_in: Any) -> Iterator[Callable[..., requests.Response]]:
         yield caller(sandbox, sign_in)
 
 
-def caller(demo: IonSandbox, sign_in: Any) -> Callable[..., requests.Response]:
+def caller(demo: IonSandbox, sign_in: Any) -> Any:
     tokens: dict[int, str] = {}
 
     def call(person: int | None, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -53,6 +53,7 @@ def caller(demo: IonSandbox, sign_in: Any) -> Callable[..., requests.Response]:
             headers["Authorization"] = f"Bearer {tokens[person]}"
         return requests.request(method, demo.url + path, headers=headers, timeout=10, **kwargs)
 
+    call.sandbox = demo  # type: ignore[attr-defined]
     return call
 
 
@@ -303,3 +304,43 @@ def test_the_recorded_seed_is_a_valid_data_file() -> None:
 
     assert [b.block_letter for b in data.blocks] == ["A", "B"]
     assert [a.name for a in data.activities if a.sticky] == ["Senior Seminar"]
+
+
+def test_a_test_can_switch_the_emergency_on_and_off(demo: IonSandbox) -> None:
+    def emerg() -> Any:
+        return requests.get(f"{demo.url}/api/emerg", timeout=10).json()
+
+    demo.set_emergency("<h3>Schools closed</h3><hr />Snow.")
+    during = emerg()
+    demo.clear_emergency()
+
+    assert during == {"status": True, "message": "<h3>Schools closed</h3><hr />Snow."}
+    assert emerg() == {"status": False, "message": ""}
+
+
+@pytest.mark.parametrize("body", ['{"status": "yes"}', '{"colour": 1}', "[", '{"message": 3}'])
+def test_a_malformed_emergency_is_refused(demo: IonSandbox, body: str) -> None:
+    response = requests.post(
+        f"{demo.url}/sandbox/emergency", data=body, headers=demo.control_headers(), timeout=10
+    )
+
+    assert response.status_code == 400
+    assert requests.get(f"{demo.url}/api/emerg", timeout=10).json()["status"] is False
+
+
+def test_the_emergency_control_needs_the_control_token(demo: IonSandbox) -> None:
+    response = requests.post(f"{demo.url}/sandbox/emergency", json={"status": True}, timeout=10)
+
+    assert response.status_code == 403
+    assert requests.get(f"{demo.url}/api/emerg", timeout=10).json()["status"] is False
+
+
+def test_reset_api_data_undoes_signups(fresh: Any) -> None:
+    sandbox = fresh.sandbox
+    fresh(1, "POST", "/api/signups/user", json={"scheduled_activity": 8})
+    fresh(1, "POST", "/api/signups/user/favorites", json={"activity": 2})
+
+    sandbox.reset_api_data()
+
+    assert fresh(1, "GET", "/api/signups/scheduled_activity/8").json()["signups"]["count"] == 0
+    assert [a["id"] for a in fresh(1, "GET", "/api/signups/user/favorites").json()] == [1]

@@ -151,7 +151,7 @@ def test_redirect_uris_added_on_a_restart_are_kept_with_the_old_ones(
 def test_fixed_port_is_used(unused_port: int) -> None:
     with IonSandbox(port=unused_port) as sandbox:
         assert sandbox.url == f"http://127.0.0.1:{unused_port}"
-        assert requests.get(f"{sandbox.url}/sandbox/stats", timeout=10).status_code == 200
+        assert requests.get(f"{sandbox.url}/login/", timeout=10).status_code == 200
 
 
 def test_sigint_stops_the_sandbox_cleanly(tmp_path: Path) -> None:

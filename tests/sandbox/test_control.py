@@ -73,12 +73,17 @@ def test_reset_stats_starts_again_from_zero(ion_sandbox: Any, site: Any) -> None
     "path", ["/sandbox/tokens/expire", "/sandbox/tokens/revoke", "/sandbox/stats/reset"]
 )
 def test_control_actions_need_post(ion_sandbox: Any, path: str) -> None:
-    assert requests.get(ion_sandbox.url + path, timeout=10).status_code == 405
+    response = requests.get(
+        ion_sandbox.url + path, headers=ion_sandbox.control_headers(), timeout=10
+    )
+
+    assert response.status_code == 405
 
 
 def test_control_endpoints_answer_without_trailing_slash_and_with(ion_sandbox: Any) -> None:
-    plain = requests.get(f"{ion_sandbox.url}/sandbox/stats", timeout=10)
-    slashed = requests.get(f"{ion_sandbox.url}/sandbox/stats/", timeout=10)
+    headers = ion_sandbox.control_headers()
+    plain = requests.get(f"{ion_sandbox.url}/sandbox/stats", headers=headers, timeout=10)
+    slashed = requests.get(f"{ion_sandbox.url}/sandbox/stats/", headers=headers, timeout=10)
 
     assert (plain.status_code, slashed.status_code) == (200, 200)
 

@@ -12,7 +12,7 @@ from ion_oauth.testing import IonSandbox, IonSandboxError
 
 def test_fixture_runs_a_sandbox_on_a_loopback_port(ion_sandbox: IonSandbox) -> None:
     assert ion_sandbox.url.startswith("http://127.0.0.1:")
-    assert requests.get(f"{ion_sandbox.url}/sandbox/stats", timeout=10).status_code == 200
+    assert requests.get(f"{ion_sandbox.url}/login/", timeout=10).status_code == 200
 
 
 def test_fixture_exposes_the_default_clients(ion_sandbox: IonSandbox) -> None:
@@ -64,7 +64,7 @@ def test_stop_ends_the_server_and_keeps_its_output() -> None:
     sandbox.stop()
 
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"{url}/sandbox/stats", timeout=5)
+        requests.get(f"{url}/login/", timeout=5)
     assert "ion-sandbox: stopped" in sandbox.output
 
 
