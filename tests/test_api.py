@@ -6,6 +6,7 @@ Ion is faked with ``responses``; the real sandbox is in tests/api/.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 import responses
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.messages import get_messages
@@ -24,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from social_django.models import UserSocialAuth
+from threads import run_in_threads
 
 from ion_oauth.api import (
     DEFAULT_REFRESH_MARGIN,
@@ -54,10 +57,31 @@ def new_tokens(n: int = 2) -> dict[str, Any]:
     }
 
 
-def slow_refresh(request: Any) -> tuple[int, dict[str, str], str]:
-    """A refresh slow enough that every other thread arrives while it is under way."""
-    time.sleep(0.3)
-    return 200, {}, json.dumps(new_tokens())
+def refresh_when(arrived: threading.Event) -> Any:
+    """Ion's answer to a refresh, given only once ``arrived`` is set: every thread has
+    read the stale token by then, so each of them would refresh if nothing stopped it."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        assert arrived.wait(timeout=30), "not every thread arrived"
+        return 200, {}, json.dumps(new_tokens())
+
+    return answer
+
+
+class Arrivals:
+    """Counts threads passing a point; ``all_here`` is set when ``expected`` have."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.count = 0
+        self.lock = threading.Lock()
+        self.all_here = threading.Event()
+
+    def arrive(self) -> None:
+        with self.lock:
+            self.count += 1
+            if self.count >= self.expected:
+                self.all_here.set()
 
 
 def stored(*, expires_in_s: float = 36000, **extra: Any) -> dict[str, Any]:
@@ -464,30 +488,21 @@ def test_threads_with_one_rejected_token_refresh_it_exactly_once(
     row = UserSocialAuth.objects.create(user=user, provider="ion", uid="1", extra_data=stored())
     clients = [IonClient.for_social(UserSocialAuth.objects.get(pk=row.pk)) for _ in range(8)]
 
+    rejected = Arrivals(8)
+
     def profile(request: Any) -> tuple[int, dict[str, str], str]:
         if request.headers["Authorization"] == "Bearer access-1":
+            rejected.arrive()
             return 403, {}, json.dumps({"detail": NOT_AUTHENTICATED})
         return 200, {}, '{"id": 1}'
 
     fake_ion.add_callback(responses.GET, PROFILE_URL, callback=profile)
-    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=slow_refresh)
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
+    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=refresh_when(rejected.all_here))
 
-    def call(client: IonClient) -> None:
-        barrier.wait()
-        try:
-            client.get("profile")
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
+    results = run_in_threads(lambda client: client.get("profile"), clients)
 
-    threads = [threading.Thread(target=call, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert results == [{"id": 1}] * 8
+    assert rejected.count == 8
     assert len(token_calls(fake_ion)) == 1
 
 
@@ -715,24 +730,30 @@ def test_plain_client_without_an_access_token_raises_login_required() -> None:
 def test_plain_client_threads_sharing_an_expired_token_refresh_once(
     fake_ion: responses.RequestsMock,
 ) -> None:
-    fake_ion.add_callback(responses.POST, f"{PLAIN}/oauth/token/", callback=slow_refresh)
-    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
     saved: list[dict[str, Any]] = []
     client = plain({"access_token": "a", "refresh_token": "r", "expires_at": 0}, saved)
-    barrier = threading.Barrier(8)
+    refreshing = Arrivals(8)
+    store_refresh = client.store.refresh
 
-    def call() -> None:
-        barrier.wait()
-        client.get("profile")
+    def counted_refresh(stale: Token, margin: float) -> Token:
+        refreshing.arrive()
+        return store_refresh(stale, margin)
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    client.store.refresh = counted_refresh  # type: ignore[method-assign]
+    fake_ion.add_callback(
+        responses.POST, f"{PLAIN}/oauth/token/", callback=refresh_when(refreshing.all_here)
+    )
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
 
+    results = run_in_threads(lambda _: client.get("profile"), range(8))
+
+    assert results == [{"id": 1}] * 8
+    assert refreshing.count == 8
     assert len([c for c in fake_ion.calls if c.request.url.endswith("/oauth/token/")]) == 1
     assert len(saved) == 1
+    assert [bearer(c) for c in fake_ion.calls if c.request.url.endswith("/api/profile")] == [
+        "Bearer access-2"
+    ] * 8
 
 
 def test_plain_client_works_without_django_settings() -> None:
@@ -852,3 +873,241 @@ def test_decorated_view_returns_its_response_otherwise() -> None:
 
     assert view(request_for("/x/"), pk=3).content == b"item 3"
     assert view.__name__ == "view"
+
+
+# -- every request has a timeout -----------------------------------------------------
+
+
+def timeouts(fake_ion: responses.RequestsMock) -> list[Any]:
+    return [c.request.req_kwargs["timeout"] for c in fake_ion.calls]
+
+
+def test_api_calls_and_their_refresh_carry_the_timeout_setting(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, settings: Any
+) -> None:
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 4
+    expire(social)
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    assert [c.request.url for c in fake_ion.calls] == [TOKEN_URL, PROFILE_URL]
+    assert timeouts(fake_ion) == [4.0, 4.0]
+
+
+def test_a_plain_clients_calls_and_refresh_carry_its_timeout(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.post(f"{PLAIN}/oauth/token/", json=new_tokens())
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+    client = plain({"access_token": "a", "refresh_token": "r", "expires_at": 0}, [], timeout=2.5)
+
+    client.get("profile")
+
+    assert timeouts(fake_ion) == [2.5, 2.5]
+
+
+def test_a_plain_client_without_a_timeout_uses_the_default(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    fake_ion.get(f"{PLAIN}/api/profile", json={"id": 1})
+
+    plain({"access_token": "a", "expires_in": 3600}, []).get("profile")
+
+    assert timeouts(fake_ion) == [10.0]
+
+
+# -- the token sent, whatever social-auth stored as its expiry ------------------------
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        {"expires": int(time.time()) + 3600},  # an absolute timestamp
+        {"expires": 36000, "auth_time": int(time.time())},  # a lifetime from the login
+        {},  # nothing: trusted until Ion rejects it
+        {"expires": "soon"},  # unreadable: the same
+    ],
+    ids=["timestamp", "lifetime", "absent", "unreadable"],
+)
+def test_the_stored_access_token_is_the_one_sent(
+    db: None, fake_ion: responses.RequestsMock, expiry: dict[str, Any]
+) -> None:
+    user = User.objects.create_user("2027jdoe")
+    social = UserSocialAuth.objects.create(
+        user=user,
+        provider="ion",
+        uid="1",
+        extra_data={"access_token": "access-1", "refresh_token": "refresh-1", **expiry},
+    )
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    assert [bearer(c) for c in fake_ion.calls] == ["Bearer access-1"]
+
+
+def test_an_absolute_expires_in_the_past_refreshes_first(
+    db: None, fake_ion: responses.RequestsMock
+) -> None:
+    user = User.objects.create_user("2027jdoe")
+    social = UserSocialAuth.objects.create(
+        user=user,
+        provider="ion",
+        uid="1",
+        extra_data={
+            "access_token": "access-1",
+            "refresh_token": "refresh-1",
+            "expires": int(time.time()) - 10,
+        },
+    )
+    fake_ion.post(TOKEN_URL, json=new_tokens())
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-2"]
+
+
+@pytest.mark.parametrize(
+    ("extra_data", "expires_at"),
+    [
+        ({"access_token": "a", "expires": 63_072_001}, 63_072_001.0),
+        ({"access_token": "a", "expires": 63_072_000, "auth_time": 1000}, 63_073_000.0),
+        ({"access_token": "a", "expires": 3600, "auth_time": 1000}, 4600.0),
+        ({"access_token": "a", "expires": None}, None),
+        ({"access_token": "a"}, None),
+    ],
+)
+def test_stored_expiry_is_a_timestamp_above_two_years_of_seconds(
+    extra_data: dict[str, Any], expires_at: float | None
+) -> None:
+    assert token_from_extra_data(extra_data) == Token("a", expires_at)
+
+
+def test_a_lifetime_without_auth_time_counts_from_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: 5000.0)
+
+    assert token_from_extra_data({"access_token": "a", "expires": 60}) == Token("a", 5060.0)
+
+
+# -- boundaries ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "expiring"), [(990.0, False), (990.5, True), (989.5, False), (1000.0, True)]
+)
+def test_a_token_is_expiring_once_fewer_than_margin_seconds_remain(
+    monkeypatch: pytest.MonkeyPatch, now: float, expiring: bool
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: now)
+
+    assert Token("a", 1000.0).expiring(10) is expiring
+    assert Token("a", None).expiring(10) is False
+
+
+def test_a_plain_token_with_expires_in_1_expires_one_second_from_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: 7000.0)
+    client = plain({"access_token": "a", "refresh_token": "r", "expires_in": 1}, [])
+
+    assert client.store.current() == Token("a", 7001.0)
+
+
+def test_a_plain_token_keeps_its_own_expires_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: 7000.0)
+    client = plain({"access_token": "a", "expires_at": 9000, "expires_in": 1}, [])
+
+    assert client.store.current() == Token("a", 9000.0)
+
+
+# -- what failures say to code that handles them -------------------------------------
+
+
+def test_for_user_without_an_ion_login_says_why_in_code_and_stage(db: None) -> None:
+    with pytest.raises(IonLoginRequired) as caught:
+        IonClient.for_user(AnonymousUser())
+
+    assert str(caught.value) == "Please log in with Ion to continue."
+    assert (caught.value.code, caught.value.stage) == ("missing_credentials", "refresh")
+
+
+@pytest.mark.parametrize(
+    "extra_data", [{}, {"access_token": ""}, {"access_token": 5}], ids=["none", "empty", "int"]
+)
+def test_a_row_without_an_access_token_asks_to_log_in_again(
+    db: None, fake_ion: responses.RequestsMock, extra_data: dict[str, Any]
+) -> None:
+    user = User.objects.create_user("2027jdoe")
+    social = UserSocialAuth.objects.create(
+        user=user, provider="ion", uid="1", extra_data=extra_data
+    )
+
+    with pytest.raises(IonLoginRequired) as caught:
+        IonClient.for_social(social).get("profile")
+
+    assert str(caught.value) == "Please log in with Ion again."
+    assert (caught.value.code, caught.value.stage) == ("missing_credentials", "refresh")
+    assert len(fake_ion.calls) == 0
+
+
+def test_a_row_without_a_refresh_token_asks_to_log_in_again_when_it_expires(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    social.extra_data = stored(expires_in_s=10)
+    del social.extra_data["refresh_token"]
+    social.save()
+
+    with pytest.raises(IonLoginRequired) as caught:
+        IonClient.for_social(social).get("profile")
+
+    assert str(caught.value) == "Please log in with Ion again."
+    assert (caught.value.code, caught.value.stage) == ("missing_credentials", "refresh")
+    assert len(fake_ion.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "token", [{"refresh_token": "r"}, {"access_token": "", "refresh_token": "r"}]
+)
+def test_a_plain_client_without_an_access_token_says_why(token: dict[str, Any]) -> None:
+    with pytest.raises(IonLoginRequired) as caught:
+        plain(token, []).get("profile")
+
+    assert str(caught.value) == "Please log in with Ion again."
+    assert (caught.value.code, caught.value.stage) == ("missing_credentials", "refresh")
+
+
+def test_a_plain_client_without_a_refresh_token_says_why(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    with pytest.raises(IonLoginRequired) as caught:
+        plain({"access_token": "a", "expires_at": 0}, []).get("profile")
+
+    assert str(caught.value) == "Please log in with Ion again."
+    assert (caught.value.code, caught.value.stage) == ("missing_credentials", "refresh")
+
+
+def test_api_failures_carry_the_user_info_stage_and_their_code(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, status=429, headers={"Retry-After": "7"})
+
+    with pytest.raises(IonUnavailable) as caught:
+        IonClient.for_social(social).get("profile")
+
+    assert (caught.value.code, caught.value.stage) == ("rate_limited", "user_info")
+    assert caught.value.retry_after == "7"
+    assert str(caught.value) == "Ion is receiving too many requests. Please try again in 7 seconds."
+
+
+def test_an_api_url_with_a_query_is_logged_without_it(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_ion.get(f"{ION}/api/search", body=requests.ConnectionError("refused"))
+
+    with caplog.at_level(logging.WARNING, logger="ion_oauth"), pytest.raises(IonUnavailable):
+        IonClient.for_social(social).get("search", {"q": "secret-query-value"})
+
+    assert caplog.messages == [f"Ion API request failed: GET {ION}/api/search: ConnectionError"]

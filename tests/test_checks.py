@@ -250,3 +250,65 @@ def test_associate_oauth2_user_right_after_social_user_passes(oidc_site):
     oidc_site.SOCIAL_AUTH_PIPELINE = pipeline
 
     assert check_oidc() == []
+
+
+# -- both Ion backends at once --------------------------------------------------------------
+
+BOTH = ["ion_oauth.oauth.IonOauth2", "ion_oauth.oidc.IonOpenIdConnect"]
+
+
+def test_with_both_backends_a_missing_oauth2_key_is_still_reported(oidc_site):
+    oidc_site.AUTHENTICATION_BACKENDS = BOTH
+    oidc_site.SOCIAL_AUTH_ION_KEY = ""
+
+    assert ids(check_settings()) == ["ion_oauth.E002"]
+
+
+def test_with_both_backends_a_missing_oauth2_secret_is_still_reported(oidc_site):
+    oidc_site.AUTHENTICATION_BACKENDS = BOTH
+    del oidc_site.SOCIAL_AUTH_ION_SECRET
+
+    assert ids(check_settings()) == ["ion_oauth.W001"]
+
+
+def test_with_both_backends_configured_every_check_passes(oidc_site):
+    oidc_site.AUTHENTICATION_BACKENDS = BOTH
+
+    assert check_settings() + check_roles() + check_pipeline() + check_oidc() == []
+
+
+# -- where associate_oauth2_user goes, with and without create_user -------------------------
+
+STEP = "ion_oauth.pipeline.associate_oauth2_user"
+SOCIAL_USER = "social_core.pipeline.social_auth.social_user"
+CREATE_USER = "social_core.pipeline.user.create_user"
+
+
+def pipeline_with_step(settings, *, after: str | None, create_user: bool) -> None:
+    pipeline = [s for s in settings.SOCIAL_AUTH_PIPELINE if create_user or s != CREATE_USER]
+    pipeline.insert(pipeline.index(after) + 1 if after else 0, STEP)
+    settings.SOCIAL_AUTH_PIPELINE = pipeline
+
+
+def test_associate_oauth2_user_after_social_user_without_create_user_passes(oidc_site):
+    pipeline_with_step(oidc_site, after=SOCIAL_USER, create_user=False)
+
+    assert check_oidc() == []
+
+
+def test_associate_oauth2_user_before_social_user_without_create_user_is_w006(oidc_site):
+    pipeline_with_step(oidc_site, after=None, create_user=False)
+
+    assert ids(check_oidc()) == ["ion_oauth.W006"]
+
+
+def test_associate_oauth2_user_after_create_user_is_w006(oidc_site):
+    pipeline_with_step(oidc_site, after=CREATE_USER, create_user=True)
+
+    assert ids(check_oidc()) == ["ion_oauth.W006"]
+
+
+def test_associate_oauth2_user_without_social_user_is_w006(oidc_site):
+    oidc_site.SOCIAL_AUTH_PIPELINE = [STEP, CREATE_USER]
+
+    assert ids(check_oidc()) == ["ion_oauth.W006"]

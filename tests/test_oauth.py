@@ -17,7 +17,16 @@ from ion_fakes import ION, assert_login_failed, load_fixture, messages_of
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
-from ion_oauth.exceptions import IonLoginRequired, IonRejected, IonUnavailable
+from ion_oauth.exceptions import (
+    IonAuthError,
+    IonCallbackError,
+    IonLoginCancelled,
+    IonLoginRequired,
+    IonRejected,
+    IonResponseError,
+    IonStateError,
+    IonUnavailable,
+)
 from ion_oauth.oauth import MAX_PENDING_LOGINS, IonOauth2
 
 pytestmark = pytest.mark.django_db
@@ -283,6 +292,31 @@ def test_a_replayed_callback_is_refused(ion_login, fake_ion):
     assert len(fake_ion.calls) == calls
 
 
+def test_a_replayed_callback_in_the_same_session_is_refused(ion_login, fake_ion):
+    """The user stays logged in: the used state must be gone from the session itself."""
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    first = ion_login.callback(code="the-code", state=state)
+    assert first["Location"] == "/"
+    calls = len(fake_ion.calls)
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [FOREIGN_STATE]
+    assert len(fake_ion.calls) == calls
+    assert state not in ion_login.client.session.get("ion_ion_oauth_pending", {})
+
+
+def test_a_used_state_leaves_the_other_pending_logins_usable(ion_login, fake_ion):
+    used = ion_login.begin()["state"]
+    other = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    ion_login.callback(code="the-code", state=used)
+
+    assert list(ion_login.client.session["ion_ion_oauth_pending"]) == [other]
+
+
 def test_an_expired_state_is_refused(ion_login, fake_ion, settings, monkeypatch):
     settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
     state = ion_login.begin()["state"]
@@ -515,3 +549,221 @@ def test_a_sites_own_base_url_or_timeout_setting_is_not_taken_for_ions(ion_login
 
     assert backend.authorization_url() == "https://ion.tjhsst.edu/oauth/authorize/"
     assert backend.timeout() == 10.0
+
+
+def test_revoke_token_carries_the_timeout_setting(client, fake_ion, settings):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 4
+    fake_ion.add(responses.POST, f"{ION}/oauth/revoke_token/", status=200)
+
+    IonOauth2(load_strategy()).revoke_token("the-token", "1")
+
+    assert [c.request.req_kwargs["timeout"] for c in fake_ion.calls] == [4.0]
+
+
+@pytest.mark.parametrize("status", [400, 204, 503])
+def test_revoke_token_refused_by_ion_is_reported_not_raised(client, fake_ion, status):
+    fake_ion.add(responses.POST, f"{ION}/oauth/revoke_token/", status=status)
+
+    assert IonOauth2(load_strategy()).revoke_token("the-token", "1") is False
+
+
+# -- the sign-in code ------------------------------------------------------------------
+
+
+NO_CODE = "The answer from Ion carried no sign-in code. Please log in again."
+
+
+@pytest.mark.parametrize("code", ["", "c" * 513], ids=["empty", "513-characters"])
+def test_an_empty_or_overlong_code_is_refused_before_anything_is_sent(ion_login, fake_ion, code):
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+
+    response = ion_login.callback(code=code, state=state)
+
+    assert_login_failed(response, NO_CODE)
+    assert len(fake_ion.calls) == 0
+
+
+def test_a_code_of_512_characters_is_exchanged_as_it_came(ion_login, fake_ion):
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+
+    response = ion_login.callback(code="c" * 512, state=state)
+
+    assert response["Location"] == "/"
+    assert dict(parse_qsl(fake_ion.calls[0].request.body))["code"] == "c" * 512
+
+
+# -- the state's lifetime, to the second ---------------------------------------------
+
+
+def at(monkeypatch, moment: float) -> None:
+    monkeypatch.setattr(time, "time", lambda: moment)
+
+
+@pytest.mark.parametrize("elapsed", [0, 60], ids=["at-once", "at-the-last-second"])
+def test_a_state_is_good_for_exactly_its_lifetime(
+    ion_login, fake_ion, settings, monkeypatch, elapsed
+):
+    settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
+    at(monkeypatch, 1_800_000_000.0)
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    at(monkeypatch, 1_800_000_000.0 + elapsed)
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert response["Location"] == "/"
+    assert UserSocialAuth.objects.count() == 1
+
+
+@pytest.mark.parametrize("elapsed", [61, -1], ids=["a-second-too-late", "from-the-future"])
+def test_a_state_outside_its_lifetime_is_refused(
+    ion_login, fake_ion, settings, monkeypatch, elapsed
+):
+    settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
+    at(monkeypatch, 1_800_000_000.0)
+    state = ion_login.begin()["state"]
+    at(monkeypatch, 1_800_000_000.0 + elapsed)
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert_login_failed(response, "The login took too long to finish. Please log in again.")
+    assert len(fake_ion.calls) == 0
+
+
+def test_starting_a_login_forgets_the_expired_ones(ion_login, settings, monkeypatch):
+    settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
+    at(monkeypatch, 1_800_000_000.0)
+    old = ion_login.begin()["state"]
+    at(monkeypatch, 1_800_000_060.0)
+    kept = ion_login.begin()["state"]
+    assert list(ion_login.client.session["ion_ion_oauth_pending"]) == [old, kept]
+    at(monkeypatch, 1_800_000_061.0)
+    new = ion_login.begin()["state"]
+
+    assert old not in ion_login.client.session["ion_ion_oauth_pending"]
+    assert list(ion_login.client.session["ion_ion_oauth_pending"]) == [kept, new]
+
+
+# -- connecting Ion to an account that is already logged in ----------------------------
+
+
+def test_a_logged_in_user_who_logs_in_with_ion_gets_ion_connected_to_their_account(ion_login):
+    local = User.objects.create_user("jdoe-local", password="x")
+    ion_login.client.force_login(local)
+
+    ion_login.login()
+
+    social = UserSocialAuth.objects.get()
+    assert social.user == local
+    assert User.objects.count() == 1
+
+
+# -- what failures tell a site's own handlers: code and stage ---------------------------
+
+
+def failure(ion_login, settings, **callback):
+    """The exception a failed login raised (social-auth re-raises it when told to)."""
+    settings.SOCIAL_AUTH_RAISE_EXCEPTIONS = True
+    with pytest.raises(IonAuthError) as caught:
+        ion_login.callback(**callback)
+    return caught.value
+
+
+def with_state(ion_login, **params):
+    return {"state": ion_login.begin()["state"], **params}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected"),
+    [
+        ("no state", (IonStateError, "missing_parameter", "callback", None)),
+        ("forged state", (IonStateError, "state_mismatch", "callback", None)),
+        ("no code", (IonCallbackError, "missing_parameter", "callback", None)),
+        ("cancelled", (IonLoginCancelled, "authorization_declined", "callback", None)),
+        ("provider error", (IonRejected, "http_error", "callback", None)),
+        ("wrong secret", (IonRejected, "credential_rejected", "token_exchange", 401)),
+        ("used code", (IonRejected, "authorization_code_rejected", "token_exchange", 400)),
+        ("token 429", (IonUnavailable, "rate_limited", "token_exchange", 429)),
+        ("token redirect", (IonResponseError, "http_error", "token_exchange", 302)),
+        ("token not json", (IonResponseError, "malformed_response", "token_exchange", 200)),
+        ("token lacks access_token", (IonResponseError, "missing_claim", "token_exchange", None)),
+        ("unreachable", (IonUnavailable, "connection_failed", "token_exchange", None)),
+        ("too slow", (IonUnavailable, "timeout", "token_exchange", None)),
+        ("profile 503", (IonUnavailable, "unavailable", "user_info", 503)),
+        ("profile 403", (IonRejected, "http_error", "user_info", 403)),
+        ("profile lacks id", (IonResponseError, "missing_claim", "user_info", None)),
+    ],
+)
+def test_each_failure_carries_its_code_and_stage(
+    ion_login, settings, student_profile, scenario, expected
+):
+    fake_ion = ion_login.fake_ion
+    token_url = f"{ION}/oauth/token/"
+    callback = with_state(ion_login, code="the-code")
+    if scenario == "no state":
+        del callback["state"]
+    elif scenario == "forged state":
+        callback["state"] = "f" * 32
+    elif scenario == "no code":
+        del callback["code"]
+    elif scenario == "cancelled":
+        callback["error"] = "access_denied"
+    elif scenario == "provider error":
+        callback["error"] = "server_error"
+    elif scenario == "wrong secret":
+        fake_ion.add(responses.POST, token_url, json={"error": "invalid_client"}, status=401)
+    elif scenario == "used code":
+        fake_ion.add(responses.POST, token_url, json={"error": "invalid_grant"}, status=400)
+    elif scenario == "token 429":
+        fake_ion.add(responses.POST, token_url, status=429)
+    elif scenario == "token redirect":
+        fake_ion.add(responses.POST, token_url, status=302, headers={"Location": "/"})
+    elif scenario == "token not json":
+        fake_ion.add(responses.POST, token_url, body="<html></html>")
+    elif scenario == "token lacks access_token":
+        fake_ion.add(responses.POST, token_url, json={"token_type": "Bearer"})
+    elif scenario == "unreachable":
+        fake_ion.add(responses.POST, token_url, body=requests.ConnectionError("refused"))
+    elif scenario == "too slow":
+        fake_ion.add(responses.POST, token_url, body=requests.ReadTimeout("slow"))
+    elif scenario == "profile 503":
+        ion_login.mock_ion(profile={"detail": "down"}, profile_status=503)
+    elif scenario == "profile 403":
+        ion_login.mock_ion(profile={"detail": "no"}, profile_status=403)
+    else:
+        del student_profile["id"]
+        ion_login.mock_ion(profile=student_profile)
+
+    error = failure(ion_login, settings, **callback)
+
+    assert (type(error), error.code, error.stage, error.status_code) == expected
+    assert User.objects.count() == 0
+
+
+def test_a_refresh_ion_refuses_carries_the_refresh_stage(ion_login, fake_ion):
+    social = logged_in_social(ion_login)
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", json={"error": "invalid_grant"}, status=400)
+
+    with pytest.raises(IonLoginRequired) as caught:
+        social.refresh_token(load_strategy())
+
+    assert (caught.value.code, caught.value.stage) == ("token_revoked", "refresh")
+    assert (caught.value.status_code, caught.value.provider_error) == (400, "invalid_grant")
+    assert (caught.value.__cause__.code, caught.value.__cause__.stage) == (
+        "authorization_code_rejected",
+        "refresh",
+    )
+
+
+def test_starting_a_login_forgets_one_begun_in_the_future_after_the_clock_stepped_back(
+    ion_login, monkeypatch
+):
+    at(monkeypatch, 1_800_000_100.0)
+    future = ion_login.begin()["state"]
+    at(monkeypatch, 1_800_000_000.0)
+    now = ion_login.begin()["state"]
+
+    assert future not in ion_login.client.session["ion_ion_oauth_pending"]
+    assert list(ion_login.client.session["ion_ion_oauth_pending"]) == [now]

@@ -7,6 +7,22 @@ import pytest
 from ion_oauth.exceptions import IonResponseError
 from ion_oauth.profile import parse_profile, parse_token, roles_of
 
+#: Stands in for the social-auth backend a failure names (``error.backend``).
+BACKEND = object()
+
+
+def refused(what: str, field: str) -> str:
+    return (
+        f"Ion's {what} response has a missing or invalid '{field}' field. "
+        "Please try again later or tell the site's administrator."
+    )
+
+
+def assert_refused(caught, what: str, field: str, stage: str) -> None:
+    assert str(caught.value) == refused(what, field)
+    assert (caught.value.code, caught.value.stage) == ("missing_claim", stage)
+    assert caught.value.backend is BACKEND
+
 
 def test_the_recorded_student_and_teacher_profiles_pass(student_profile, teacher_profile):
     assert parse_profile(student_profile) == student_profile
@@ -20,9 +36,9 @@ def test_a_profile_missing_a_required_field_is_refused(student_profile, field):
     del student_profile[field]
 
     with pytest.raises(IonResponseError) as caught:
-        parse_profile(student_profile)
+        parse_profile(student_profile, backend=BACKEND, stage="refresh")
 
-    assert f"'{field}'" in str(caught.value)
+    assert_refused(caught, "profile", field, "refresh")
 
 
 @pytest.mark.parametrize(
@@ -55,10 +71,9 @@ def test_a_profile_field_of_the_wrong_type_is_refused(student_profile, field, va
     student_profile[field] = value
 
     with pytest.raises(IonResponseError) as caught:
-        parse_profile(student_profile)
+        parse_profile(student_profile, backend=BACKEND, stage="refresh")
 
-    assert f"'{field}'" in str(caught.value)
-    assert caught.value.code == "missing_claim"
+    assert_refused(caught, "profile", field, "refresh")
 
 
 def test_optional_fields_may_be_null_or_absent(student_profile):
@@ -92,9 +107,9 @@ def test_a_bad_token_response_is_refused(token_response, field, value):
     token_response[field] = value
 
     with pytest.raises(IonResponseError) as caught:
-        parse_token(token_response)
+        parse_token(token_response, backend=BACKEND, stage="refresh")
 
-    assert f"'{field}'" in str(caught.value)
+    assert_refused(caught, "token", field, "refresh")
 
 
 def test_a_token_response_without_optional_fields_passes():
@@ -107,3 +122,109 @@ def test_roles_come_from_ions_flags(student_profile, teacher_profile):
     assert roles_of(student_profile) == {"student"}
     assert roles_of(teacher_profile) == {"teacher", "eighth_admin"}
     assert roles_of({}) == set()
+
+
+# -- limits, at their edges --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ion_username", "u" * 150),
+        ("first_name", "f" * 150),
+        ("display_name", "d" * 150),
+        ("tj_email", "e" * 188 + "@tjhsst.edu"),  # 200 characters
+        ("tj_email", "e" * 242 + "@tjhsst.edu"),  # 253
+        ("tj_email", "e" * 243 + "@tjhsst.edu"),  # 254: Django's EmailField
+        ("picture", "https://ion.tjhsst.edu/" + "p" * 1977),  # 2000
+        ("id", 2**63 - 1),
+        ("id", 1),
+        ("graduation_year", 9999),
+        ("graduation_year", 1),
+        ("grade", {"number": None, "name": "n" * 150}),
+        ("grade", {"number": 12}),
+        ("grade", {}),
+    ],
+)
+def test_a_profile_field_at_its_limit_is_accepted(student_profile, field, value):
+    student_profile[field] = value
+
+    assert parse_profile(student_profile)[field] == value
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("first_name", "f" * 151),
+        ("display_name", "d" * 151),
+        ("picture", "https://ion.tjhsst.edu/" + "p" * 1978),
+        ("graduation_year", 0),
+        ("grade", {"number": True}),
+        ("grade", {"number": None, "name": "n" * 151}),
+        ("is_teacher", None),
+        ("user_type", 1),
+    ],
+)
+def test_a_profile_field_past_its_limit_is_refused(student_profile, field, value):
+    student_profile[field] = value
+
+    with pytest.raises(IonResponseError) as caught:
+        parse_profile(student_profile, backend=BACKEND, stage="refresh")
+
+    assert_refused(caught, "profile", field, "refresh")
+
+
+def test_a_refused_field_is_logged_by_name_never_by_value(student_profile, caplog):
+    student_profile["last_name"] = "secret-value\x00"
+
+    with pytest.raises(IonResponseError):
+        parse_profile(student_profile)
+
+    assert caplog.messages == ["Ion profile response has a missing or invalid 'last_name' field"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("expires_in", 1),
+        ("scope", "s" * 1000),
+        ("token_type", "bearer"),
+        ("token_type", "BEARER"),
+        ("access_token", "abc.DEF-123_~+/=="),
+    ],
+)
+def test_a_token_response_at_its_limits_is_accepted(token_response, field, value):
+    token_response[field] = value
+
+    assert parse_token(token_response)[field] == value
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("expires_in", -1),
+        ("expires_in", True),
+        ("scope", "s" * 1001),
+        ("token_type", None),
+        ("access_token", "=abc"),
+    ],
+)
+def test_a_token_response_past_its_limits_is_refused(token_response, field, value):
+    token_response[field] = value
+
+    with pytest.raises(IonResponseError) as caught:
+        parse_token(token_response, backend=BACKEND, stage="refresh")
+
+    assert_refused(caught, "token", field, "refresh")
+
+
+def test_the_default_stages_are_the_token_exchange_and_user_info(student_profile):
+    del student_profile["id"]
+
+    with pytest.raises(IonResponseError) as profile_error:
+        parse_profile(student_profile)
+    with pytest.raises(IonResponseError) as token_error:
+        parse_token({})
+
+    assert profile_error.value.stage == "user_info"
+    assert token_error.value.stage == "token_exchange"

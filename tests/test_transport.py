@@ -9,7 +9,7 @@ import requests
 import responses
 
 from ion_oauth import transport
-from ion_oauth.exceptions import IonRejected, IonResponseError, IonUnavailable
+from ion_oauth.exceptions import IonAuthError, IonRejected, IonResponseError, IonUnavailable
 
 URL = "https://ion.example.test/api/profile"
 
@@ -216,3 +216,209 @@ def test_a_connection_reset_while_reading_the_body_is_unreachable_not_a_timeout(
 
     assert str(caught.value) == "Ion could not be reached. Please try again in a few minutes."
     assert not isinstance(caught.value.__cause__, requests.Timeout)
+
+
+# -- what each failure tells code that handles it: code, stage, status ----------------------
+
+
+def failure_of(status, body, headers=None, *, stage="token_exchange"):
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    with pytest.raises(IonAuthError) as caught:
+        transport.check_response(status, body.encode(), headers or {}, what="token", stage=stage)
+    error = caught.value
+    return type(error), error.code, error.stage, error.status_code, error.provider_error
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, "[]", (IonResponseError, "malformed_response", "token_exchange", 200, None)),
+        (299, "nope", (IonResponseError, "malformed_response", "token_exchange", 299, None)),
+        (300, '{"id": 1}', (IonResponseError, "http_error", "token_exchange", 300, None)),
+        (399, "", (IonResponseError, "http_error", "token_exchange", 399, None)),
+        (400, "", (IonRejected, "http_error", "token_exchange", 400, None)),
+        (
+            400,
+            {"error": "invalid_scope"},
+            (IonRejected, "http_error", "token_exchange", 400, "invalid_scope"),
+        ),
+        (
+            400,
+            {"error": "invalid_client"},
+            (IonRejected, "credential_rejected", "token_exchange", 400, "invalid_client"),
+        ),
+        (401, "", (IonRejected, "credential_rejected", "token_exchange", 401, None)),
+        (
+            403,
+            {"error": "invalid_grant"},
+            (IonRejected, "authorization_code_rejected", "token_exchange", 403, "invalid_grant"),
+        ),
+        (429, "", (IonUnavailable, "rate_limited", "token_exchange", 429, None)),
+        (499, "", (IonRejected, "http_error", "token_exchange", 499, None)),
+        (500, "", (IonUnavailable, "unavailable", "token_exchange", 500, None)),
+        (599, "", (IonUnavailable, "unavailable", "token_exchange", 599, None)),
+    ],
+)
+def test_each_answer_fails_with_its_code_stage_and_status(status, body, expected):
+    assert failure_of(status, body) == expected
+
+
+def test_the_stage_given_is_the_stage_reported():
+    assert failure_of(503, "", stage="refresh")[2] == "refresh"
+
+
+def test_the_default_stage_is_unknown():
+    with pytest.raises(IonUnavailable) as caught:
+        transport.check_response(503, b"", {}, what="token")
+
+    assert caught.value.stage == "unknown"
+
+
+def test_a_2xx_other_than_200_returns_the_json():
+    assert check(201, {"id": 2}) == {"id": 2}
+    assert check(299, {"id": 3}) == {"id": 3}
+
+
+def test_http_300_is_a_redirect_even_with_a_json_body():
+    with pytest.raises(IonResponseError) as caught:
+        check(300, {"id": 1})
+
+    assert str(caught.value) == (
+        "Ion answered the profile request with a redirect (HTTP 300); "
+        "the site's SOCIAL_AUTH_ION_BASE_URL may be wrong."
+    )
+
+
+def test_a_credentials_failure_says_exactly_what_to_check():
+    with pytest.raises(IonRejected) as caught:
+        check(401, "")
+
+    assert str(caught.value) == (
+        "Ion did not accept this site's client credentials. The site's administrator "
+        "should check SOCIAL_AUTH_ION_KEY and SOCIAL_AUTH_ION_SECRET."
+    )
+
+
+def test_a_used_code_says_exactly_what_happened():
+    with pytest.raises(IonRejected) as caught:
+        check(400, {"error": "invalid_grant"})
+
+    assert str(caught.value) == (
+        "Ion did not accept the sign-in code: it expired or was already used. Please log in again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [("0", " in 0 seconds"), ("99999", " in 99999 seconds"), ("100000", " later"), ("", " later")],
+)
+def test_retry_after_is_named_only_when_it_is_a_few_digits(retry_after, wait):
+    with pytest.raises(IonUnavailable) as caught:
+        check(429, "", {"Retry-After": retry_after})
+
+    assert str(caught.value) == f"Ion is receiving too many requests. Please try again{wait}."
+
+
+def test_429_without_retry_after_says_later():
+    with pytest.raises(IonUnavailable) as caught:
+        check(429, "")
+
+    assert str(caught.value) == "Ion is receiving too many requests. Please try again later."
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [("a" * 64, "a" * 64), ("a" * 65, None), ("server_error", "server_error"), (5, None)],
+)
+def test_an_oauth_error_is_kept_only_when_it_looks_like_one(error, shown):
+    assert failure_of(400, {"error": error})[4] == shown
+
+
+# -- the body: read up to MAX_BODY, and logged URLs without their query ---------------------
+
+
+def test_a_body_of_exactly_max_body_bytes_is_read(fake):
+    fake.add(responses.GET, URL, body=b"x" * transport.MAX_BODY)
+
+    status, body, _headers = transport.send("GET", URL, what="profile", timeout=1)
+
+    assert (status, len(body)) == (200, transport.MAX_BODY)
+
+
+def test_an_oversized_body_says_so_with_its_code_and_stage(fake, caplog):
+    fake.add(responses.GET, URL, body=b"x" * (transport.MAX_BODY + 1))
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1, stage="user_info")
+
+    assert str(caught.value) == (
+        "Ion sent an unexpectedly large profile response. Please try again later."
+    )
+    assert (caught.value.code, caught.value.stage) == ("malformed_response", "user_info")
+    assert caplog.messages == [f"Ion profile response is larger than {transport.MAX_BODY} bytes"]
+
+
+def test_the_request_is_sent_as_asked(fake):
+    fake.add(responses.POST, URL, json={})
+
+    transport.request_json(
+        "POST",
+        URL,
+        what="token",
+        timeout=3,
+        headers={"Accept": "application/json"},
+        data={"a": "b"},
+        auth=("id", "secret"),
+    )
+
+    request = fake.calls[0].request
+    assert request.body == "a=b"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["Authorization"].startswith("Basic ")
+    assert request.req_kwargs["timeout"] == 3
+    assert request.req_kwargs["stream"] is True
+
+
+@pytest.mark.parametrize(
+    ("error", "logged"),
+    [
+        (
+            requests.ConnectionError("refused"),
+            "Ion token request failed: POST {url}: ConnectionError",
+        ),
+        (requests.ReadTimeout("slow"), "Ion token request timed out after 2s: POST {url}"),
+    ],
+    ids=["unreachable", "timeout"],
+)
+def test_a_failed_requests_log_line_leaves_out_the_query(fake, caplog, error, logged):
+    fake.add(responses.POST, f"{URL}?token=s3cret-in-query", body=error)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send(
+            "POST", f"{URL}?token=s3cret-in-query", what="token", timeout=2, stage="refresh"
+        )
+
+    assert caplog.messages == [logged.format(url=URL)]
+    expected_code = "timeout" if isinstance(error, requests.Timeout) else "connection_failed"
+    assert (caught.value.code, caught.value.stage) == (expected_code, "refresh")
+
+
+def test_an_http_failure_is_logged_with_status_and_oauth_error_only(caplog):
+    with pytest.raises(IonRejected):
+        check(400, {"error": "invalid_scope", "error_description": "s3cret"})
+    with pytest.raises(IonRejected):
+        check(403, "")
+
+    assert caplog.messages == [
+        "Ion profile request failed: HTTP 400 error=invalid_scope",
+        "Ion profile request failed: HTTP 403 error=-",
+    ]
+
+
+def test_a_2xx_that_is_not_an_object_is_logged_by_status(caplog):
+    with pytest.raises(IonResponseError):
+        check(200, "[]")
+
+    assert caplog.messages == ["Ion profile response (HTTP 200) is not a JSON object"]

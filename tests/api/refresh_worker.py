@@ -2,9 +2,9 @@
 
 ``refresh_worker.py create AGE`` reads Ion tokens (JSON) from stdin, stores them for a new
 user as a login would, AGE seconds old, and prints the row's pk.
-``refresh_worker.py call PK CALLS DIR NAME`` loads the row once per call (like separate web
-requests), writes DIR/NAME.ready, waits for DIR/go, makes CALLS API calls from 8 threads
-and prints {"ok": n, "errors": [...]}.
+``refresh_worker.py call PK CALLS`` loads the row once per call (like separate web
+requests), prints "ready", waits for a "go" line on stdin, makes CALLS API calls from 8
+threads and prints {"ok": n, "errors": [...]}.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import django
 
@@ -43,11 +42,11 @@ def create(age: float) -> None:
     print(social.pk)
 
 
-def call(pk: int, calls: int, directory: Path, name: str) -> None:
+def call(pk: int, calls: int) -> None:
     socials = [UserSocialAuth.objects.get(pk=pk) for _ in range(calls)]
-    (directory / f"{name}.ready").touch()
-    while not (directory / "go").exists():
-        time.sleep(0.01)
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        sys.exit("the test did not say go")
 
     def one(social: UserSocialAuth) -> str | None:
         try:
@@ -66,4 +65,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "create":
         create(float(sys.argv[2]))
     else:
-        call(int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5])
+        call(int(sys.argv[2]), int(sys.argv[3]))

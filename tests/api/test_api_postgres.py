@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,25 +34,28 @@ def store_tokens(ion: IonSandbox, env: dict[str, str], *, age: float) -> int:
     return int(created.stdout)
 
 
-def call_from_two_processes(pk: int, env: dict[str, str], tmp_path: Path) -> list[dict[str, Any]]:
-    """25 calls from 8 threads in each of two processes, all let go at the same moment."""
+def call_from_two_processes(pk: int, env: dict[str, str]) -> list[dict[str, Any]]:
+    """25 calls from 8 threads in each of two processes, all let go at the same moment:
+    each worker says "ready" once it has loaded its rows, and waits for "go"."""
     workers = [
         subprocess.Popen(
-            [sys.executable, WORKER, "call", str(pk), "25", str(tmp_path), name],
+            [sys.executable, WORKER, "call", str(pk), "25"],
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name in ("one", "two")
+        for _ in range(2)
     ]
-    deadline = time.monotonic() + 120
-    while not all((tmp_path / f"{n}.ready").exists() for n in ("one", "two")):
-        assert time.monotonic() < deadline, "the workers did not start"
-        assert all(w.poll() is None for w in workers), [w.communicate() for w in workers]
-        time.sleep(0.05)
-    (tmp_path / "go").touch()
+    for worker in workers:
+        assert worker.stdout is not None
+        assert worker.stdout.readline() == "ready\n", worker.communicate(timeout=120)
     results = []
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
     for worker in workers:
         out, err = worker.communicate(timeout=120)
         assert worker.returncode == 0, err
@@ -67,25 +68,25 @@ def refreshes(ion: IonSandbox) -> int:
 
 
 def test_two_processes_on_a_token_ion_rejects_refresh_it_exactly_once(
-    ion: IonSandbox, pg_site: dict[str, str], tmp_path: Path
+    ion: IonSandbox, pg_site: dict[str, str]
 ) -> None:
     pk = store_tokens(ion, pg_site, age=0)
     ion.expire_tokens()
     ion.reset_stats()
 
-    results = call_from_two_processes(pk, pg_site, tmp_path)
+    results = call_from_two_processes(pk, pg_site)
 
     assert results == [{"ok": 25, "errors": []}, {"ok": 25, "errors": []}]
     assert refreshes(ion) == 1
 
 
 def test_two_processes_on_an_expired_token_refresh_it_exactly_once(
-    ion: IonSandbox, pg_site: dict[str, str], tmp_path: Path
+    ion: IonSandbox, pg_site: dict[str, str]
 ) -> None:
     pk = store_tokens(ion, pg_site, age=36000)
     ion.reset_stats()
 
-    results = call_from_two_processes(pk, pg_site, tmp_path)
+    results = call_from_two_processes(pk, pg_site)
 
     assert results == [{"ok": 25, "errors": []}, {"ok": 25, "errors": []}]
     assert refreshes(ion) == 1
