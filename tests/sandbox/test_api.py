@@ -344,3 +344,125 @@ def test_reset_api_data_undoes_signups(fresh: Any) -> None:
 
     assert fresh(1, "GET", "/api/signups/scheduled_activity/8").json()["signups"]["count"] == 0
     assert [a["id"] for a in fresh(1, "GET", "/api/signups/user/favorites").json()] == [1]
+
+
+def test_an_alum_is_refused_as_on_ion(tmp_path: Path, sign_in: Any) -> None:
+    people = tmp_path / "people.json"
+    people.write_text(
+        json.dumps(
+            [
+                {
+                    "id": 30,
+                    "ion_username": "2020old",
+                    "first_name": "O",
+                    "last_name": "Ld",
+                    "user_type": "alum",
+                }
+            ]
+        )
+    )
+    with IonSandbox(args=["--people", str(people)]) as sandbox:
+        token = sign_in(sandbox, 30)["access_token"]
+        response = requests.get(
+            f"{sandbox.url}/api/blocks", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You do not have permission to perform this action."}
+
+
+def test_a_method_a_view_lacks_needs_a_login_first(call: Any) -> None:
+    anonymous = call(None, "DELETE", "/api/blocks")
+    logged_in = call(1, "DELETE", "/api/blocks")
+    open_view = call(None, "DELETE", "/api/emerg")
+
+    assert (anonymous.status_code, logged_in.status_code, open_view.status_code) == (403, 405, 405)
+    assert logged_in.json() == {"detail": 'Method "DELETE" not allowed.'}
+
+
+def test_content_negotiation(call: Any) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    html = call(1, "GET", "/api/blocks", headers={"Accept": browser})
+    json_first = call(
+        1, "GET", "/api/blocks", headers={"Accept": "application/json;q=bad, text/html;q=0.5"}
+    )
+    api = call(1, "GET", "/api/bus?format=api")
+    refused = call(1, "GET", "/api/bus", headers={"Accept": "application/xml"})
+
+    assert html.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<title>Ion API - /api/blocks</title>" in html.text
+    assert json_first.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<h1>Route List</h1>" in api.text
+    assert refused.status_code == 406
+
+
+def test_the_picture_refuses_what_ion_refuses(call: Any) -> None:
+    assert call(1, "GET", "/api/profile/1/picture/alumni").text == "detail"
+    assert (
+        call(1, "GET", "/api/profile/1/picture", headers={"Accept": "application/json"}).status_code
+        == 406
+    )
+    assert call(1, "POST", "/api/profile/1/picture").status_code == 405
+
+
+def test_search_by_field(call: Any) -> None:
+    def usernames(query: str) -> list[str]:
+        return [p["username"] for p in call(1, "GET", f"/api/search/{query}").json()["results"]]
+
+    assert usernames("first:Jo") == ["2027jdoe"]
+    assert usernames("grade:11") == ["2028alee"]
+    assert usernames("Mary Smith") == ["msmith"]
+    assert usernames("last:Smi type:student") == []
+
+
+def test_last_page(call: Any) -> None:
+    body = call(None, "GET", "/api/schedule?page=last&page_size=3").json()
+
+    assert body["next"] is None
+    assert body["previous"].endswith("page=3&page_size=3")
+    assert len(body["results"]) == 1
+
+
+def test_a_json_list_is_not_a_signup(call: Any) -> None:
+    response = call(1, "POST", "/api/signups/user", json=[1])
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["Invalid data. Expected a dictionary, but got list."]
+    }
+
+
+def test_put_replaces_an_announcement_and_needs_every_field(fresh: Any) -> None:
+    incomplete = fresh(3, "PUT", "/api/announcements/2", json={"title": "Only"})
+    whole = fresh(
+        3, "PUT", "/api/announcements/2", json={"title": "T", "content": "C", "author": "A"}
+    )
+
+    assert incomplete.status_code == 400
+    assert (whole.json()["title"], whole.json()["author"]) == ("T", "A")
+    assert (
+        fresh(1, "POST", "/api/announcements", json={"title": "x", "content": "y"}).status_code
+        == 403
+    )
+
+
+def test_signing_up_someone_who_does_not_exist_is_not_found(call: Any) -> None:
+    response = call(3, "POST", "/api/signups/user/999", json={"scheduled_activity": 1})
+
+    assert response.status_code == 404
+    assert response.json() == {"details": ["Object does not exist (in database)."]}
+
+
+@pytest.mark.parametrize(
+    ("today", "eighth"),
+    [("2026-12-07", "2026-12-09"), ("2026-12-04", "2026-12-04"), ("2026-12-05", "2026-12-09")],
+)
+def test_demo_eighth_day_follows_the_clock(today: str, eighth: str) -> None:
+    from ion_oauth.sandbox.api_data import demo_data
+
+    data = demo_data(datetime.date.fromisoformat(today))
+
+    assert data.blocks[0].date.isoformat() == eighth
+    assert data.days[0].date >= datetime.date.fromisoformat(today)
+    mondays = [day for day in data.days if day.date.weekday() == 0]
+    assert all(day.name == "Anchor Day" for day in mondays)
