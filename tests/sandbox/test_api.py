@@ -466,3 +466,12 @@ def test_demo_eighth_day_follows_the_clock(today: str, eighth: str) -> None:
     assert data.days[0].date >= datetime.date.fromisoformat(today)
     mondays = [day for day in data.days if day.date.weekday() == 0]
     assert all(day.name == "Anchor Day" for day in mondays)
+
+
+def test_a_browser_following_a_picture_link_gets_the_picture(call: Any) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+    response = call(1, "GET", "/api/profile/1/picture", headers={"Accept": browser})
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/jpeg"
