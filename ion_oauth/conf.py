@@ -19,6 +19,7 @@ PREFIX = "SOCIAL_AUTH_ION_"
 DEFAULTS: dict[str, Any] = {
     "BASE_URL": "https://ion.tjhsst.edu",
     "TIMEOUT": 10.0,
+    "MAX_IDLE": 1.5,
     "USE_PKCE": True,
     "STATE_LIFETIME": 1800,
     "REFRESH_MARGIN": 60.0,
@@ -30,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "CLASS_GROUP": "Class of {graduation_year}",
     "STAFF_ROLES": (),
     "SUPERUSER_ROLES": (),
+    "BASE_TEMPLATE": "ion_oauth/base.html",
+    "ADMIN_LOGIN": False,
 }
 
 #: The roles an Ion profile can carry, as used by ``ROLE_GROUPS`` and ``*_ROLES``.
@@ -49,8 +52,17 @@ class IonSettings:
 
     @property
     def TIMEOUT(self) -> float:  # noqa: N802
-        """Seconds to wait for Ion (connect and each read) before giving up."""
+        """Seconds to wait for each request to Ion (connect and all reads) before giving up."""
         return float(self._get("TIMEOUT"))
+
+    @property
+    def MAX_IDLE(self) -> float:  # noqa: N802
+        """Seconds a kept-alive connection to Ion may sit idle and still be reused.
+
+        Below the keep-alive timeout of common servers (gunicorn's is 2 s), so a
+        connection is rarely reused just as Ion closes it.
+        """
+        return float(self._get("MAX_IDLE"))
 
     @property
     def REFRESH_MARGIN(self) -> float:  # noqa: N802
@@ -78,6 +90,16 @@ class IonSettings:
     def SUPERUSER_ROLES(self) -> Sequence[str]:  # noqa: N802
         """Roles that make a user ``is_superuser``; empty leaves it alone."""
         return tuple(self._get("SUPERUSER_ROLES") or ())
+
+    @property
+    def BASE_TEMPLATE(self) -> str:  # noqa: N802
+        """The template the package's pages extend; a site's own base fits them in."""
+        return str(self._get("BASE_TEMPLATE") or DEFAULTS["BASE_TEMPLATE"])
+
+    @property
+    def ADMIN_LOGIN(self) -> bool:  # noqa: N802
+        """Whether the Django admin's login page offers "Log in with Ion" too."""
+        return bool(self._get("ADMIN_LOGIN"))
 
 
 ion_settings = IonSettings()

@@ -174,6 +174,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         """Check and consume the callback's state; a second use of it finds nothing."""
         request_state = self.data.get("state")
         if not isinstance(request_state, str) or not request_state:
+            logger.warning("Ion's callback carried no state; login refused")
             raise IonStateError(
                 self,
                 "The answer from Ion did not say which login it belongs to. Please log in again.",
@@ -187,6 +188,10 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
                 entry = pending.pop(state)
         self.strategy.session_set(self._pending_key(), pending)
         if entry is None:
+            logger.warning(
+                "Ion's callback carried a state this session did not issue, or used it "
+                "already; login refused"
+            )
             raise IonStateError(
                 self,
                 "This answer from Ion does not belong to a login started in this browser, "
@@ -195,6 +200,9 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
                 stage="callback",
             )
         if not 0 <= int(time.time()) - entry["issued"] <= self._state_lifetime():
+            logger.warning(
+                "Ion's callback came after SOCIAL_AUTH_ION_STATE_LIFETIME; login refused"
+            )
             raise IonStateError(
                 self,
                 "The login took too long to finish. Please log in again.",
@@ -212,6 +220,8 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         if not error:
             return
         if error == "access_denied":
+            # Not a fault of the site: logged at INFO, so a site can count cancels.
+            logger.info("The person cancelled the login on Ion (error=access_denied)")
             raise IonLoginCancelled(
                 self,
                 "You cancelled the login on Ion, so you are not logged in.",
@@ -264,6 +274,8 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
             stage=stage,
             data=data,
             headers={"Accept": "application/json"},
+            # Sent again if a kept-alive connection died unanswered (see transport.send).
+            replayable=True,
         )
         return parse_token(body, backend=self, stage=stage)
 

@@ -439,6 +439,56 @@ def test_failures_are_logged_on_the_ion_oauth_logger_without_secrets(ion_login, 
     assert "the-code" not in logged
 
 
+def test_a_cancelled_login_is_logged_at_info(ion_login, caplog):
+    """Guards the README's promise that each failure is logged: Cancel used to log nothing."""
+    caplog.set_level(logging.INFO, logger="ion_oauth")
+    state = ion_login.begin()["state"]
+
+    ion_login.callback(error="access_denied", state=state)
+
+    records = [r for r in caplog.records if r.name == "ion_oauth"]
+    assert [(r.levelname, r.getMessage()) for r in records] == [
+        ("INFO", "The person cancelled the login on Ion (error=access_denied)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "logged"),
+    [
+        ({"code": "the-code"}, "Ion's callback carried no state; login refused"),
+        (
+            {"code": "the-code", "state": "f" * 32},
+            "Ion's callback carried a state this session did not issue, or used it already; "
+            "login refused",
+        ),
+    ],
+    ids=["missing", "foreign"],
+)
+def test_a_missing_or_foreign_state_is_logged_as_a_warning(ion_login, caplog, query, logged):
+    caplog.set_level(logging.INFO, logger="ion_oauth")
+    ion_login.begin()
+
+    ion_login.callback(**query)
+
+    records = [r for r in caplog.records if r.name == "ion_oauth"]
+    assert [(r.levelname, r.getMessage()) for r in records] == [("WARNING", logged)]
+
+
+def test_an_expired_state_is_logged_as_a_warning(ion_login, settings, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="ion_oauth")
+    settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
+    state = ion_login.begin()["state"]
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    ion_login.callback(code="the-code", state=state)
+
+    records = [r for r in caplog.records if r.name == "ion_oauth"]
+    assert [r.getMessage() for r in records] == [
+        "Ion's callback came after SOCIAL_AUTH_ION_STATE_LIFETIME; login refused"
+    ]
+
+
 # -- tokens after login -----------------------------------------------------------------
 
 

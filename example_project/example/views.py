@@ -1,5 +1,6 @@
 """The example's pages: home (log in, or who you are on Ion, and today's bell schedule), a
-live Ion API call, eighth period (blocks, signups, sign up), and the login-error page."""
+live Ion API call, and eighth period (blocks, signups, sign up). The login-error page and
+logout are ion-oauth's (``ion_oauth.urls``)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,6 @@ def todays_schedule(request: HttpRequest) -> Day | None:
         return IonClient.for_user(request.user).schedule(datetime.date.today())
     except IonAuthError:  # Ion down, or this login no longer accepted: no schedule today
         return None
-
-
-def login_error(request: HttpRequest) -> HttpResponse:
-    """Where SocialAuthExceptionMiddleware sends a failed login; shows its message."""
-    return render(request, "example/login_error.html")
 
 
 @login_required
