@@ -30,11 +30,15 @@ def home(request: HttpRequest) -> HttpResponse:
         account = request.user.social_auth.filter(provider__in=["ion", "ion-oidc"]).first()
         ion = account.extra_data if account else None
         schedule = todays_schedule(request)
-    return render(request, "example/home.html", {"ion": ion, "schedule": schedule})
+    context = {"ion": ion, "schedule": schedule, "today": datetime.date.today()}
+    return render(request, "example/home.html", context)
 
 
 def todays_schedule(request: HttpRequest) -> Day | None:
-    """Today's bell schedule from Ion, or None when Ion cannot say (the page still works)."""
+    """Today's bell schedule from Ion, or None when Ion cannot say (the page still works).
+
+    "Today" is the site's (``TIME_ZONE``), which is what a person at TJ means.
+    """
     try:
         return IonClient.for_user(request.user).schedule(datetime.date.today())
     except IonAuthError:  # Ion down, or this login no longer accepted: no schedule today

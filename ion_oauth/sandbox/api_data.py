@@ -380,13 +380,17 @@ def _stamp(moment: datetime.datetime) -> str:
 
 
 def demo_data(on: datetime.date | None = None) -> IonData:
-    """The demo: today's and the next school days' bell schedule, the next eighth-period
+    """The demo: the bell schedule of the last week, today and the next school days, the next eighth-period
     day's A and B blocks with activities that exercise every refusal, announcements (one
     for faculty only), bus routes, and no emergency."""
     start = on or today()
     dates = school_days(start, SCHOOL_DAYS_SHOWN)
+    # The last week too: a site west of UTC asks for its own "today", a day behind Ion's
+    # in the evening.
+    week_ago = (start - datetime.timedelta(days=n) for n in range(7, 0, -1))
+    past = [day for day in week_ago if day.weekday() < 5]
     days = []
-    for number, date in enumerate(dates):
+    for number, date in enumerate([*past, *dates]):
         if date.weekday() == 0:
             days.append(Day(date, "Anchor Day", blocks=list(ANCHOR_DAY)))
         else:
