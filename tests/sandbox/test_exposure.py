@@ -33,6 +33,8 @@ CONTROL_PATHS = {
     "sandbox/stats": "GET",
     "sandbox/stats/reset": "POST",
     "sandbox/clock/offset": "POST",
+    "sandbox/emergency": "POST",
+    "sandbox/api/reset": "POST",
 }
 
 LIST_ROUTES = """
