@@ -528,3 +528,16 @@ def test_each_message_word_for_word(settings, case):
         msg,
         hint,
     )
+
+
+def test_a_timeout_under_a_second_is_fine(settings):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 0.5
+
+    assert check_settings() == []
+
+
+def test_an_oidc_scope_of_its_own_with_profile_passes(oidc_site):
+    oidc_site.SOCIAL_AUTH_ION_OIDC_IGNORE_DEFAULT_SCOPE = True
+    oidc_site.SOCIAL_AUTH_ION_OIDC_SCOPE = ["openid", "profile"]
+
+    assert check_oidc() == []
