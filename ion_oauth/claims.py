@@ -53,8 +53,14 @@ def parse_discovery(
     *,
     backend: BaseAuth[object] | None = None,
     stage: str = "unknown",
+    base_url: str | None = None,
 ) -> dict[str, str]:
-    """Check Ion's discovery document; return the endpoints this package uses."""
+    """Check Ion's discovery document; return the endpoints this package uses.
+
+    With ``base_url`` (where the site says Ion is), every endpoint must be on its scheme,
+    host and port, and the issuer must be ``<base_url>/oauth`` as Ion publishes it: the
+    document decides where the client secret and the user's tokens go.
+    """
     config: dict[str, str] = {}
     for field in _ENDPOINTS:
         if not _is_http_url(data.get(field)):
@@ -65,7 +71,42 @@ def parse_discovery(
         if not _is_http_url(end_session):
             raise _response_error(backend, "OpenID configuration", "end_session_endpoint", stage)
         config["end_session_endpoint"] = end_session
+    if base_url is not None:
+        _check_on_ion(config, base_url.rstrip("/"), backend=backend, stage=stage)
     return config
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default_port
+
+
+def _check_on_ion(
+    config: Mapping[str, str], base_url: str, *, backend: BaseAuth[object] | None, stage: str
+) -> None:
+    expected_issuer = f"{base_url}/oauth"
+    wrong = None
+    if config["issuer"].rstrip("/") != expected_issuer:
+        wrong = "issuer"
+    for field, url in config.items():
+        if wrong is None and _origin(url) != _origin(base_url):
+            wrong = field
+    if wrong is None:
+        return
+    logger.warning(
+        "Ion's OpenID configuration names %s %r, which is not on the base URL %r",
+        wrong,
+        config[wrong].split("?", 1)[0],
+        base_url,
+    )
+    raise IonResponseError(
+        backend,
+        f"Ion's OpenID configuration points its '{wrong}' away from {base_url}, so this "
+        "site did not use it. You were not logged in; please tell the site's administrator.",
+        code="invalid_claim",
+        stage=stage,
+    )
 
 
 def parse_jwks(

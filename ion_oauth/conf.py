@@ -19,6 +19,7 @@ PREFIX = "SOCIAL_AUTH_ION_"
 DEFAULTS: dict[str, Any] = {
     "BASE_URL": "https://ion.tjhsst.edu",
     "TIMEOUT": 10.0,
+    "MAX_IDLE": 1.5,
     "USE_PKCE": True,
     "STATE_LIFETIME": 1800,
     "REFRESH_MARGIN": 60.0,
@@ -49,8 +50,17 @@ class IonSettings:
 
     @property
     def TIMEOUT(self) -> float:  # noqa: N802
-        """Seconds to wait for Ion (connect and each read) before giving up."""
+        """Seconds to wait for each request to Ion (connect and all reads) before giving up."""
         return float(self._get("TIMEOUT"))
+
+    @property
+    def MAX_IDLE(self) -> float:  # noqa: N802
+        """Seconds a kept-alive connection to Ion may sit idle and still be reused.
+
+        Below the keep-alive timeout of common servers (gunicorn's is 2 s), so a
+        connection is rarely reused just as Ion closes it.
+        """
+        return float(self._get("MAX_IDLE"))
 
     @property
     def REFRESH_MARGIN(self) -> float:  # noqa: N802

@@ -264,6 +264,8 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
             stage=stage,
             data=data,
             headers={"Accept": "application/json"},
+            # Sent again if a kept-alive connection died unanswered (see transport.send).
+            replayable=True,
         )
         return parse_token(body, backend=self, stage=stage)
 

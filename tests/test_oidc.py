@@ -254,6 +254,41 @@ def test_a_discovery_document_without_an_endpoint_is_a_clear_message(client, fak
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("token_endpoint", "https://evil.example.test/oauth/token/"),
+        ("token_endpoint", ION.replace("https://", "http://") + "/oauth/token/"),
+        ("token_endpoint", ION + ":8443/oauth/token/"),
+        ("authorization_endpoint", "https://evil.example.test/oauth/authorize/"),
+        ("jwks_uri", "https://evil.example.test/jwks.json"),
+        ("end_session_endpoint", "https://evil.example.test/logout/"),
+        ("issuer", "https://evil.example.test/oauth"),
+        ("issuer", ION),
+        ("issuer", ION + "/o"),
+    ],
+)
+def test_a_discovery_document_pointing_away_from_ion_is_refused(client, fake_ion, field, value):
+    """Guards against the discovery document sending the client secret to another server."""
+    fake_ion.add(responses.GET, DISCOVERY_URL, json={**discovery(), field: value})
+
+    response = client.post("/login/ion-oidc/")
+
+    assert_login_failed(
+        response,
+        f"Ion's OpenID configuration points its '{field}' away from {ION}, so this site did "
+        "not use it. You were not logged in; please tell the site's administrator.",
+    )
+
+
+def test_a_discovery_document_on_ions_host_with_its_default_port_is_accepted():
+    body = {**discovery(), "token_endpoint": ION + ":443/oauth/token/", "issuer": ION + "/oauth/"}
+
+    config = parse_discovery(body, base_url=ION + "/")
+
+    assert config["token_endpoint"] == ION + ":443/oauth/token/"
+
+
 # -- settings ---------------------------------------------------------------------------
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import secrets
+import sys
+import tracemalloc
+import zlib
 
 import pytest
 import requests
 import responses
+import urllib3
+from django.views.debug import ExceptionReporter
 
 from ion_oauth import transport
 from ion_oauth.exceptions import IonAuthError, IonRejected, IonResponseError, IonUnavailable
@@ -207,15 +214,131 @@ def test_a_connection_reset_while_reading_the_body_is_unreachable_not_a_timeout(
     fake.add(responses.GET, URL, json={"id": 1})
 
     def reset(self, *args, **kwargs):
-        raise requests.ConnectionError("connection reset by peer")
+        raise urllib3.exceptions.ProtocolError("Connection broken", ConnectionResetError())
 
-    monkeypatch.setattr(requests.Response, "iter_content", reset)
+    monkeypatch.setattr(urllib3.HTTPResponse, "stream", reset)
 
     with pytest.raises(IonUnavailable) as caught:
         transport.send("GET", URL, what="profile", timeout=1)
 
     assert str(caught.value) == "Ion could not be reached. Please try again in a few minutes."
     assert not isinstance(caught.value.__cause__, requests.Timeout)
+
+
+# -- compressed answers: asked not to be sent, capped if they are ------------------------
+
+
+def test_requests_ask_for_an_uncompressed_answer(fake):
+    fake.add(responses.GET, URL, json={"id": 1})
+
+    transport.request_json("GET", URL, what="profile", timeout=1)
+
+    assert fake.calls[0].request.headers["Accept-Encoding"] == "identity"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("identity", bytes),
+        ("", bytes),
+    ],
+)
+def test_an_answer_compressed_anyway_is_decoded(fake, encoding, compress):
+    body = compress(json.dumps({"id": 1}).encode())
+    fake.add(responses.GET, URL, body=body, headers={"Content-Encoding": encoding})
+
+    assert transport.request_json("GET", URL, what="profile", timeout=1) == {"id": 1}
+
+
+def test_a_decompression_bomb_is_refused_without_inflating_it(fake):
+    """64 KiB of gzip that inflates to 64 MiB: refused once MAX_BODY is passed."""
+    bomb = gzip.compress(bytes(64 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < transport.MAX_BODY
+    fake.add(responses.GET, URL, body=bomb, headers={"Content-Encoding": "gzip"})
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(IonResponseError) as caught:
+            transport.send("GET", URL, what="profile", timeout=5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert "unexpectedly large" in str(caught.value)
+    assert peak < 8 * transport.MAX_BODY
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [
+        ("br", b"\x0b\x02\x80{}\x03"),
+        ("gzip", gzip.compress(b'{"id": 1}')[:-6]),
+        ("gzip", b"not gzip at all"),
+        ("gzip, gzip", gzip.compress(gzip.compress(b"{}"))),
+    ],
+    ids=["unknown-encoding", "truncated", "not-compressed", "twice"],
+)
+def test_a_compressed_answer_that_cannot_be_decoded_is_a_response_error(fake, encoding, body):
+    fake.add(responses.GET, URL, body=body, headers={"Content-Encoding": encoding})
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert str(caught.value) == (
+        "Ion sent a profile response this site could not read. Please try again later."
+    )
+
+
+# -- error reports ------------------------------------------------------------------------
+
+# Made at run time: the report's source excerpts show this file, never the values.
+SECRET, TOKEN, CODE = (f"{name}-{secrets.token_hex(8)}" for name in ("secret", "token", "code"))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [requests.ConnectionError("refused"), requests.ReadTimeout("slow")],
+    ids=["unreachable", "timeout"],
+)
+def test_an_error_report_of_a_failed_request_shows_no_secret(fake, error, settings):
+    settings.DEBUG = False
+    fake.add(responses.POST, URL, body=error)
+
+    try:
+        transport.request_json(
+            "POST",
+            URL,
+            what="token",
+            timeout=1,
+            data={"client_secret": SECRET, "code": CODE},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    except IonUnavailable:
+        report = ExceptionReporter(None, *sys.exc_info())
+        text, page = report.get_traceback_text(), report.get_traceback_html()
+    else:  # pragma: no cover - the request above always fails
+        pytest.fail("no error")
+
+    assert "request_json" in text
+    assert "send" in text
+    for secret in (SECRET, TOKEN, CODE):
+        assert secret not in text
+        assert secret not in page
+
+
+def test_an_error_report_of_a_too_large_token_answer_shows_none_of_it(fake, settings):
+    settings.DEBUG = False
+    fake.add(responses.POST, URL, body=b'{"access_token": "' + TOKEN.encode() * 70_000 + b'"}')
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.request_json("POST", URL, what="token", timeout=1)
+    report = ExceptionReporter(None, type(caught.value), caught.value, caught.tb)
+
+    assert "_read_capped" in report.get_traceback_text()
+    assert TOKEN not in report.get_traceback_text()
 
 
 # -- what each failure tells code that handles it: code, stage, status ----------------------
