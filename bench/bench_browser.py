@@ -145,10 +145,11 @@ class Browser:
         if not target or urlsplit(target).path == "/":
             return ""
         page = self.session.get(urljoin(self.site + "/", target), timeout=TIMEOUT).text
-        start = page.find('class="error">')
+        marker = 'class="ion-error">'  # ion_oauth/login_error.html
+        start = page.find(marker)
         if start < 0:
             return ""
-        return ": " + page[start + len('class="error">') :].split("<", 1)[0].strip()
+        return ": " + page[start + len(marker) :].split("<", 1)[0].strip()
 
 
 def oauth_token(

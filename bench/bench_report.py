@@ -197,11 +197,96 @@ def notes(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: Backend names in the distance table, and each one's goal in round trips (steady state).
+DISTANCE_BACKENDS = {
+    "ion": ("`IonOauth2`", 2.2),
+    "ion-oidc": ("`IonOpenIdConnect`", 1.2),
+    "gitlab": ("social-core `GitLabOAuth2` (reference)", None),
+}
+
+
+def rtt_counts(result: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
+    """Round trips the network added to the callback: (time on the network - the same with
+    no delay) / RTT, where time on the network is the fastest login's time in requests'
+    adapters less the time Ion took to answer (so no processing counts as distance)."""
+    local = result["ms"]["0"]
+    counts: dict[str, dict[str, dict[str, float]]] = {}
+    for rtt_ms in result["rtts_ms"]:
+        figures = result["ms"][str(rtt_ms)]
+        counts[str(rtt_ms)] = {
+            backend: {
+                phase: (
+                    figures[backend][f"{phase}_network_ms"] - local[backend]["steady_network_ms"]
+                )
+                / rtt_ms
+                for phase in ("steady", "idle")
+                if figures[backend][f"{phase}_network_ms"] is not None
+            }
+            for backend in DISTANCE_BACKENDS
+        }
+    return counts
+
+
+def distance_rows(distance: dict[str, Any]) -> list[tuple[str, ...]]:
+    """(backend, then per RTT: steady and after an idle gap, goal, met), in round trips
+    the network added to the callback, with the new connections per login."""
+    rtts = [str(rtt) for rtt in distance["rtts_ms"]]
+    out = []
+    for backend, (label, goal) in DISTANCE_BACKENDS.items():
+        cells = [label]
+        met = []
+        for rtt in rtts:
+            counts = distance["rtt_counts"][rtt][backend]
+            ms = distance["ms"][rtt][backend]
+            for phase in ("steady", "idle"):
+                cells.append(
+                    f"{_num(counts[phase], 1)} ({_num(ms[f'{phase}_connections'], 1)} new conn., "
+                    f"callback {_num(ms[f'{phase}_ms'], 0)} ms)"
+                )
+            met.append(goal is None or counts["steady"] <= goal)
+        cells.append(f"<= {goal} steady" if goal is not None else "-")
+        cells.append(_met(all(met)) if goal is not None else "-")
+        out.append(tuple(cells))
+    return out
+
+
+def distance_markdown(distance: dict[str, Any]) -> list[str]:
+    """The second table: the callback over TLS at a simulated distance."""
+    head = ["Backend"]
+    for rtt in distance["rtts_ms"]:
+        head += [f"RTT {rtt} ms, steady", f"RTT {rtt} ms, after an idle gap"]
+    head += ["Goal", "Goal met"]
+    local = distance["ms"]["0"]
+    lines = [
+        "",
+        "Round trips the network added to the callback (HTTPS through a proxy that delays each",
+        "direction by half the RTT; the callback's time on the network less the same with no",
+        "delay, divided by the RTT; the fastest of the logins measured; new connections per login",
+        "in brackets):",
+        "",
+        "| " + " | ".join(head) + " |",
+        "| " + " | ".join("---" for _ in head) + " |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in distance_rows(distance)]
+    lines += [
+        "",
+        "The callback with no delay: "
+        + ", ".join(
+            f"{DISTANCE_BACKENDS[backend][0]} {_num(local[backend]['steady_ms'], 1)} ms"
+            for backend in DISTANCE_BACKENDS
+        )
+        + f"; the proxy closes connections idle {distance['keepalive_s']:g} s.",
+    ]
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
-    """The table, and one line on where and how it was measured."""
+    """The tables, and one line on where and how they were measured."""
     lines = ["| Figure | Measured | Goal | Goal met |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)]
     lines += notes(results)
+    if results.get("distance"):
+        lines += distance_markdown(results["distance"])
     env = results["environment"]
     lines += [
         "",

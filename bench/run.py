@@ -7,7 +7,9 @@ the SQL of the measured logins). Two halves:
   faked with ``responses``: CPU time beside social-core's GitLab backend, database queries;
 * live (:mod:`bench_live`): the Ion sandbox and the example project as servers on loopback,
   scripted browsers logging in: requests and new TCP connections to Ion per login,
-  logins per second with 1, 8 and 32 users, refresh requests under contention.
+  logins per second with 1, 8 and 32 users, refresh requests under contention;
+* at a distance (:mod:`bench_distance`): the callback over TLS through a proxy that
+  simulates a round-trip time, in round trips, beside social-core's GitLab backend.
 
 Ratios come from one run with the two backends interleaved login by login, as medians
 over repetitions, because the machine running it is usually shared and noisy.
@@ -53,6 +55,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip-live", action="store_true", help="only the in-process half (no servers)"
+    )
+    parser.add_argument(
+        "--rtts",
+        default="20,80",
+        help="simulated round-trip times (ms) of the TLS distance phase, comma-separated",
+    )
+    parser.add_argument(
+        "--skip-distance", action="store_true", help="leave out the TLS distance phase"
     )
     return parser.parse_args(argv)
 
@@ -107,6 +117,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         users = tuple(int(part) for part in args.users.split(",") if part)
         results["live"] = live.run(users=users, seconds=args.seconds, oidc_logins=5, refresh=True)
+    if not args.skip_live and not args.skip_distance:
+        import bench_distance as distance
+
+        rtts = tuple(int(part) for part in args.rtts.split(",") if part)
+        results["distance"] = distance.run(rtts_ms=rtts)
     return results
 
 

@@ -1,3 +1,3 @@
 """Log in with Ion, the TJHSST Intranet, from a Django site."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

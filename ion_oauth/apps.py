@@ -1,4 +1,5 @@
-"""Django app config: adding ``ion_oauth`` to INSTALLED_APPS registers its system checks."""
+"""Django app config: adding ``ion_oauth`` to INSTALLED_APPS registers its system checks
+and makes its templates (the pages of ``ion_oauth.urls``, the login button) available."""
 
 from __future__ import annotations
 
@@ -10,4 +11,4 @@ class IonOauthConfig(AppConfig):
     verbose_name = "Ion OAuth"
 
     def ready(self) -> None:
-        from ion_oauth import checks  # noqa: F401 - registers the checks
+        from ion_oauth import checks, security_checks, site_checks  # noqa: F401 - registers the checks

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "CLASS_GROUP": "Class of {graduation_year}",
     "STAFF_ROLES": (),
     "SUPERUSER_ROLES": (),
+    "BASE_TEMPLATE": "ion_oauth/base.html",
+    "ADMIN_LOGIN": False,
 }
 
 #: The roles an Ion profile can carry, as used by ``ROLE_GROUPS`` and ``*_ROLES``.
@@ -88,6 +90,16 @@ class IonSettings:
     def SUPERUSER_ROLES(self) -> Sequence[str]:  # noqa: N802
         """Roles that make a user ``is_superuser``; empty leaves it alone."""
         return tuple(self._get("SUPERUSER_ROLES") or ())
+
+    @property
+    def BASE_TEMPLATE(self) -> str:  # noqa: N802
+        """The template the package's pages extend; a site's own base fits them in."""
+        return str(self._get("BASE_TEMPLATE") or DEFAULTS["BASE_TEMPLATE"])
+
+    @property
+    def ADMIN_LOGIN(self) -> bool:  # noqa: N802
+        """Whether the Django admin's login page offers "Log in with Ion" too."""
+        return bool(self._get("ADMIN_LOGIN"))
 
 
 ion_settings = IonSettings()

@@ -161,3 +161,61 @@ def test_failed_logins_are_explained_under_the_table(
         "",
         "- 1 x `sqlite3.OperationalError: database is locked`",
     ]
+
+
+def distance_figures(ion_ms: float) -> dict[str, Any]:
+    """Distance results at RTT 0 and 20 ms: 10 ms on the network with no delay, ``ion_ms``
+    for IonOauth2 at 20 ms, and the expected round trips for the others."""
+
+    def phase(network: float, idle: float, connections: float) -> dict[str, Any]:
+        return {
+            "steady_ms": network + 100,
+            "steady_network_ms": network,
+            "steady_connections": connections,
+            "idle_ms": idle + 100,
+            "idle_network_ms": idle,
+            "idle_connections": 1.0,
+        }
+
+    local = {name: phase(10, 10, 0) for name in ("ion", "ion-oidc", "gitlab")}
+    far = {
+        "ion": phase(ion_ms, 90, 0),
+        "ion-oidc": phase(30, 70, 0),
+        "gitlab": phase(130, 130, 2),
+    }
+    return {"rtts_ms": [20], "keepalive_s": 1.0, "ms": {"0": local, "20": far}}
+
+
+@pytest.mark.parametrize(("ion_ms", "met"), [(50, "met"), (60, "**missed**")])
+def test_the_distance_table_counts_round_trips_against_the_goals(
+    bench: ModuleType, results: dict[str, Any], ion_ms: float, met: str
+) -> None:
+    import bench_report as report
+
+    distance = distance_figures(ion_ms)
+    distance["rtt_counts"] = report.rtt_counts(distance)
+    results["distance"] = distance
+    rows = {row[0]: row[1:] for row in report.distance_rows(distance)}
+
+    # (50 - 10) / 20 = 2.0 round trips; (60 - 10) / 20 = 2.5, over the goal of 2.2.
+    assert rows["`IonOauth2`"] == (
+        f"{(ion_ms - 10) / 20:.1f} (0.0 new conn., callback {ion_ms + 100:.0f} ms)",
+        "4.0 (1.0 new conn., callback 190 ms)",
+        "<= 2.2 steady",
+        met,
+    )
+    assert rows["`IonOpenIdConnect`"] == (
+        "1.0 (0.0 new conn., callback 130 ms)",
+        "3.0 (1.0 new conn., callback 170 ms)",
+        "<= 1.2 steady",
+        "met",
+    )
+    assert rows["social-core `GitLabOAuth2` (reference)"] == (
+        "6.0 (2.0 new conn., callback 230 ms)",
+        "6.0 (1.0 new conn., callback 230 ms)",
+        "-",
+        "-",
+    )
+    assert "| Backend | RTT 20 ms, steady | RTT 20 ms, after an idle gap | Goal | Goal met |" in (
+        report.markdown(results)
+    )

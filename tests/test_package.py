@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -13,6 +14,28 @@ import ion_oauth
 
 def test_the_version_matches_the_distribution_metadata():
     assert metadata.version("ion-oauth") == ion_oauth.__version__
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_the_version_sorts_after_the_2016_ion_oauth_on_pypi():
+    """PyPI's ``ion-oauth`` 0.1 is the 2016 package; 0.1.0 compared equal to it."""
+    assert tuple(int(part) for part in ion_oauth.__version__.split(".")[:2]) >= (1, 0)
+
+
+def test_every_install_line_in_the_readme_can_never_resolve_to_the_2016_release():
+    lines = [
+        line
+        for line in README.read_text().splitlines()
+        if re.search(r"pip install\b.*ion[-_]oauth", line, re.IGNORECASE)
+    ]
+    requirements = re.findall(r"pip install \"(ion-oauth[^\"]*)\"", "\n".join(lines))
+
+    assert len(requirements) >= 3
+    for requirement in requirements:
+        assert ">=1.0" in requirement or " @ git+https://" in requirement, requirement
+    assert not re.search(r"pip install ion[-_]oauth\b(?!\S)", "\n".join(lines)), lines
 
 
 def test_the_package_ships_py_typed_and_its_templates():

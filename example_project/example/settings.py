@@ -110,7 +110,9 @@ SOCIAL_AUTH_PIPELINE = [
 # person as messages on LOGIN_ERROR_URL, as in production.
 SOCIAL_AUTH_RAISE_EXCEPTIONS = False
 
-LOGIN_URL = "/"
+LOGIN_URL = "/"  # the home page has both login buttons
 LOGIN_REDIRECT_URL = "/"
-LOGIN_ERROR_URL = "/login-error/"
+LOGIN_ERROR_URL = "/login-error/"  # ion-oauth's page, from ion_oauth.urls
 LOGOUT_REDIRECT_URL = "/"
+# ion-oauth's pages (login error) extend this site's base template, so they look alike.
+SOCIAL_AUTH_ION_BASE_TEMPLATE = "example/base.html"

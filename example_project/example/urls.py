@@ -1,8 +1,8 @@
-"""URLs of the example site; social-auth's at the root make the redirect URI /complete/ion/."""
+"""URLs of the example site: its own home and live-API pages, and ion-oauth's pages
+(/login/, /login-error/, /logout/) with social-auth's /login/ion/ and /complete/ion/."""
 
 from __future__ import annotations
 
-from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
 from example import views
@@ -10,7 +10,5 @@ from example import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("ion/live/", views.ion_live, name="ion-live"),
-    path("login-error/", views.login_error, name="login-error"),
-    path("logout/", LogoutView.as_view(), name="logout"),
-    path("", include("social_django.urls", namespace="social")),
+    path("", include("ion_oauth.urls")),
 ]

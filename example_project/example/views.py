@@ -1,5 +1,5 @@
-"""The example's pages: home (log in, or who you are on Ion), a live Ion API call, and the
-login-error page."""
+"""The example's pages: home (log in, or who you are on Ion) and a live Ion API call. The
+login-error page and logout are ion-oauth's (``ion_oauth.urls``)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,6 @@ def home(request: HttpRequest) -> HttpResponse:
         account = request.user.social_auth.filter(provider__in=["ion", "ion-oidc"]).first()
         ion = account.extra_data if account else None
     return render(request, "example/home.html", {"ion": ion})
-
-
-def login_error(request: HttpRequest) -> HttpResponse:
-    """Where SocialAuthExceptionMiddleware sends a failed login; shows its message."""
-    return render(request, "example/login_error.html")
 
 
 @login_required

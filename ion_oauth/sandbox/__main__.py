@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
@@ -87,10 +88,17 @@ def prepare_data_dir(data_dir: Path, *, reset: bool) -> Path:
     return data_dir
 
 
+def cannot_listen(host: str, port: int, error: OSError) -> str:
+    """What to tell a person whose sandbox could not listen, in the words demo.py uses."""
+    if error.errno == errno.EADDRINUSE:
+        return f"Port {port} is in use. Stop what uses it, or pick another with --port."
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit, with a bad
     ``--people`` file, a ``--host`` beyond loopback and no ``--allow-remote``, or an address
-    it cannot listen on."""
+    or port it cannot listen on."""
     args = parse_args(argv)
     if not is_loopback_host(args.host):
         if not args.allow_remote:
@@ -131,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = make_server(args.host, args.port)
     except OSError as error:
-        print(f"ion-sandbox: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        print(f"ion-sandbox: {cannot_listen(args.host, args.port, error)}", file=sys.stderr)
         return 2
     serve(server, lambda url: print(banner(url, data_dir, clients), flush=True))
     print("ion-sandbox: stopped", flush=True)

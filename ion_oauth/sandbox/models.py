@@ -50,10 +50,19 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         profile = self.profile
-        return (
-            f"{self.pk}  {profile['ion_username']:<12} {profile['full_name']} "
-            f"({profile['user_type']})"
-        )
+        return f"{self.pk}  {profile['ion_username']:<12} {profile['full_name']} ({self.described})"
+
+    @property
+    def described(self) -> str:
+        """Who they are on Ion, as ``demo.py`` says it: "student, class of 2027",
+        "teacher and eighth period admin"."""
+        profile = self.profile
+        words = str(profile["user_type"])
+        if profile.get("graduation_year") and profile["user_type"] == "student":
+            words += f", class of {profile['graduation_year']}"
+        if profile.get("is_eighth_admin"):
+            words += " and eighth period admin"
+        return words
 
     def ion_profile(self, picture_url: str) -> dict[str, Any]:
         """The ``/api/profile`` document, keys in Ion's order."""

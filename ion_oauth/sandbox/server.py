@@ -29,9 +29,17 @@ class SandboxServer(socketserver.ThreadingMixIn, WSGIServer):
         return request
 
 
+class SandboxRequestHandler(WSGIRequestHandler):
+    """Django's handler, with Nagle's algorithm off as Ion's proxy has it (``tcp_nodelay``):
+    an answer's headers and body are two writes, and the second would wait for an ACK that
+    the client delays by 40 ms, on every request of a kept-alive connection."""
+
+    disable_nagle_algorithm = True
+
+
 def make_server(host: str, port: int) -> SandboxServer:
     """Bind (port 0: a free one) and load the Django application."""
-    server = SandboxServer((host, port), WSGIRequestHandler)
+    server = SandboxServer((host, port), SandboxRequestHandler)
     server.set_app(one_write_at_a_time(get_wsgi_application()))
     return server
 

@@ -20,6 +20,10 @@ DEBUG = False
 ALLOWED_HOSTS = allowed_hosts(os.environ.get("ION_SANDBOX_HOST", "127.0.0.1"))
 USE_TZ = True
 TIME_ZONE = "UTC"
+# Behind a TLS-terminating proxy, as Ion is (the benchmark's simulated distance): URLs the
+# sandbox publishes (issuer, endpoints) are https:// as the proxy says.
+if os.environ.get("ION_SANDBOX_BEHIND_TLS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

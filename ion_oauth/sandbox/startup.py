@@ -87,6 +87,16 @@ def migrate() -> None:
             partial.replace(template)
 
 
+def settings_block(url: str, client: seed.ClientSpec) -> str:
+    """The three lines of settings.py for the IonOauth2 backend, exactly as the README's
+    quickstart shows them (a test holds the two together)."""
+    return (
+        f'SOCIAL_AUTH_ION_BASE_URL = "{url}"\n'
+        f'SOCIAL_AUTH_ION_KEY = "{client.client_id}"\n'
+        f'SOCIAL_AUTH_ION_SECRET = "{client.client_secret}"'
+    )
+
+
 def banner(url: str, data_dir: Path, clients: list[seed.ClientSpec]) -> str:
     """The text printed at start: settings to paste, demo people, the URL."""
     oauth2, oidc = clients
@@ -94,15 +104,17 @@ def banner(url: str, data_dir: Path, clients: list[seed.ClientSpec]) -> str:
     return f"""\
 Ion sandbox (data in {data_dir})
 
-Settings for the IonOauth2 backend ("Log in with Ion"):
-    SOCIAL_AUTH_ION_BASE_URL = "{url}"
-    SOCIAL_AUTH_ION_KEY = "{oauth2.client_id}"
-    SOCIAL_AUTH_ION_SECRET = "{oauth2.client_secret}"
+Paste into settings.py for the IonOauth2 backend ("Log in with Ion"):
+
+{settings_block(url, oauth2)}
+
   redirect URIs: {" ".join(oauth2.redirect_uris)}
 
-Settings for the OpenID Connect backend (issuer {url}/oauth):
-    SOCIAL_AUTH_ION_OIDC_KEY = "{oidc.client_id}"
-    SOCIAL_AUTH_ION_OIDC_SECRET = "{oidc.client_secret}"
+For the OpenID Connect backend (issuer {url}/oauth), with the same SOCIAL_AUTH_ION_BASE_URL:
+
+SOCIAL_AUTH_ION_OIDC_KEY = "{oidc.client_id}"
+SOCIAL_AUTH_ION_OIDC_SECRET = "{oidc.client_secret}"
+
   redirect URIs: {" ".join(oidc.redirect_uris)}
 
 Demo people (pick one at the login page, no password):

@@ -92,6 +92,16 @@ def free_port_fixture() -> Callable[[], int]:
     return free_port
 
 
+@pytest.fixture(name="wait_until_answers", scope="session")
+def wait_until_answers_fixture() -> Callable[[str, subprocess.Popen[bytes], Path], None]:
+    return wait_until_answers
+
+
+@pytest.fixture(name="stop_server", scope="session")
+def stop_server_fixture() -> Callable[[subprocess.Popen[bytes]], None]:
+    return stop
+
+
 @pytest.fixture(scope="session")
 def example_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IonSandbox]]:
     """The example project on a free port (its own SQLite file), and the sandbox it uses."""

@@ -47,7 +47,7 @@ def test_cancel_on_ion_shows_the_friendly_error_page(page, example_site):
 
     page.wait_for_url(f"{example_site}/login-error/")
     assert page.locator("h1").inner_text() == "Login failed"
-    assert page.locator("p.error").all_inner_texts() == [CANCELLED]
+    assert page.locator(".ion-messages li").all_inner_texts() == [CANCELLED]
 
 
 def test_the_screenshot_kept_for_a_failing_test_is_a_png(
@@ -72,6 +72,20 @@ def test_a_student_logs_in_over_openid_connect_and_sees_their_name(page, example
     page.wait_for_url(f"{example_site}/")
     assert page.locator("#name").inner_text() == "John Doe"
     assert "2027jdoe" in page.locator("#ion-data").inner_text()
+    # Only what the ID token carries: no blank rows for the profile's fields.
+    rows = page.locator("#ion-data dd").all_inner_texts()
+    assert all(row.strip() for row in rows), rows
+    assert "User type" not in page.locator("#ion-data").inner_text()
+
+
+def test_the_pages_fit_a_phone_and_share_ion_oauths_focus_ring(page, example_site):
+    page.goto(f"{example_site}/")
+
+    viewport = page.locator('meta[name="viewport"]').get_attribute("content")
+    assert viewport == "width=device-width, initial-scale=1"
+    page.keyboard.press("Tab")
+    ring = page.evaluate("getComputedStyle(document.activeElement).outlineColor")
+    assert ring == "rgb(179, 92, 0)"  # #b35c00, 4.7:1 on white
 
 
 def test_cancel_on_ion_over_openid_connect_shows_the_friendly_error_page(page, example_site):
@@ -82,4 +96,4 @@ def test_cancel_on_ion_over_openid_connect_shows_the_friendly_error_page(page, e
     page.get_by_role("button", name="Cancel").click()
 
     page.wait_for_url(f"{example_site}/login-error/")
-    assert page.locator("p.error").all_inner_texts() == [CANCELLED]
+    assert page.locator(".ion-messages li").all_inner_texts() == [CANCELLED]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -86,6 +87,31 @@ def test_banner_prints_the_settings_to_paste(ion_sandbox: IonSandbox) -> None:
     assert 'SOCIAL_AUTH_ION_OIDC_KEY = "ion-sandbox-oidc"' in output
     assert 'SOCIAL_AUTH_ION_OIDC_SECRET = "ion-sandbox-oidc-secret"' in output
     assert "2027jdoe" in output
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_banner_pastes_the_readmes_quickstart_block_word_for_word(
+    ion_sandbox: IonSandbox,
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- quickstart:sandbox -->\n```python\n", 1)[1].split("```", 1)[0]
+
+    printed = block.replace("http://127.0.0.1:8080", ion_sandbox.url)
+
+    assert f"\n\n{printed}\n" in ion_sandbox.output
+
+
+def test_the_banner_describes_the_demo_people_as_demo_py_does(ion_sandbox: IonSandbox) -> None:
+    spec = importlib.util.spec_from_file_location("demo_script", ROOT / "demo.py")
+    assert spec is not None
+    assert spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+
+    for username, name, described in demo.PEOPLE:
+        assert f"{username:<12} {name} ({described})" in ion_sandbox.output
 
 
 def test_env_vars_set_client_id_and_secret(sign_in: Any) -> None:
@@ -297,6 +323,27 @@ def test_missing_people_file_is_refused(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "nope.json" in result.stderr
+
+
+def test_a_busy_port_is_named_with_what_to_do_instead_of_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = subprocess.run(
+            [sys.executable, "-m", "ion_oauth.sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            check=False,
+        )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ion-sandbox: Port {port} is in use. Stop what uses it, or pick another with --port.\n"
+    )
 
 
 def test_ion_sandbox_raises_with_the_output_when_the_sandbox_cannot_start(

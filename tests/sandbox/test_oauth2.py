@@ -159,3 +159,25 @@ def test_authorize_without_trailing_slash_shows_the_same_page(browser: Any) -> N
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login/?next=")
+
+
+def test_a_registered_loopback_redirect_uri_matches_on_any_port(browser: Any) -> None:
+    """django-oauth-toolkit follows RFC 8252 section 7.3 for loopback IPs: the port of a
+    registered ``http://127.0.0.1`` URI is ignored, as the README says."""
+    page = browser.consent_page(redirect_uri="http://127.0.0.1:8003/complete/ion/")
+
+    assert page.status_code == 200
+    assert "Authorize" in page.text
+
+
+def test_an_unregistered_path_on_a_loopback_host_is_refused(browser: Any) -> None:
+    page = browser.consent_page(redirect_uri="http://127.0.0.1:8003/elsewhere/")
+
+    assert page.status_code == 400
+    assert "Authorize" not in page.text
+
+
+def test_localhost_is_not_a_loopback_ip_so_its_port_must_match(browser: Any) -> None:
+    page = browser.consent_page(redirect_uri="http://localhost:8003/complete/ion/")
+
+    assert page.status_code == 400

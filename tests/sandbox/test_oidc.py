@@ -10,6 +10,8 @@ import pytest
 import requests
 from jwcrypto import jwk, jwt
 
+from ion_oauth.testing import IonSandbox
+
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ion"
 RECORDED_HOST = "http://127.0.0.1:8080"
 OIDC_SCOPE = "openid profile email groups read"
@@ -173,3 +175,26 @@ def test_rp_initiated_logout_page_is_served(ion_sandbox: Any) -> None:
     response = requests.get(f"{ion_sandbox.url}/oauth/logout/", timeout=10)
 
     assert response.status_code == 200
+
+
+DISCOVERY = "/oauth/.well-known/openid-configuration"
+
+
+def test_behind_a_tls_proxy_the_sandbox_publishes_https_urls() -> None:
+    """With ION_SANDBOX_BEHIND_TLS_PROXY, X-Forwarded-Proto: https makes the URLs https."""
+    with IonSandbox(env={"ION_SANDBOX_BEHIND_TLS_PROXY": "1"}) as sandbox:
+        config = requests.get(
+            sandbox.url + DISCOVERY, headers={"X-Forwarded-Proto": "https"}, timeout=10
+        ).json()
+
+    https = sandbox.url.replace("http://", "https://")
+    assert config["issuer"] == f"{https}/oauth"
+    assert config["token_endpoint"] == f"{https}/oauth/token/"
+
+
+def test_otherwise_x_forwarded_proto_is_not_trusted(ion_sandbox: Any) -> None:
+    config = requests.get(
+        ion_sandbox.url + DISCOVERY, headers={"X-Forwarded-Proto": "https"}, timeout=10
+    ).json()
+
+    assert config["issuer"] == f"{ion_sandbox.url}/oauth"

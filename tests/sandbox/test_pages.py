@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from a11y import contrast, focus_ring_colours
 
 
 def test_anonymous_authorize_redirects_to_the_person_picker(browser: Any) -> None:
@@ -151,3 +152,15 @@ def test_token_request_from_another_origin_is_401(browser: Any, site: Any) -> No
     )
 
     assert response.status_code == 401
+
+
+def test_the_focus_ring_stands_out_at_3_to_1_on_every_page_background(ion_sandbox: Any) -> None:
+    """WCAG 2.2 non-text contrast: the old ring (#f5a623 on white) was about 2:1."""
+    css = requests.get(f"{ion_sandbox.url}/", timeout=10).text
+
+    rings = focus_ring_colours(css)
+
+    assert rings
+    for ring in rings:
+        for background in ("#ffffff", "#f4f6f9"):  # the page card, the page
+            assert contrast(ring, background) >= 3, (ring, background)

@@ -12,6 +12,8 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 USE_TZ = True
 
 INSTALLED_APPS = [
+    # The admin, for SOCIAL_AUTH_ION_ADMIN_LOGIN (tests/test_admin.py, testproject.pages_urls).
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,0 +1,180 @@
+"""ion_oauth.site_checks: one test per id (E014-E017, W007), each failing and passing."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from ion_oauth.site_checks import (
+    check_backend_paths,
+    check_debug_errors,
+    check_middleware,
+    check_sandbox_credentials,
+    check_urls,
+)
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def ids(messages) -> list[str]:
+    return [m.id for m in messages]
+
+
+def test_the_test_site_passes_every_site_check():
+    checks = (
+        check_backend_paths,
+        check_debug_errors,
+        check_middleware,
+        check_sandbox_credentials,
+        check_urls,
+    )
+    assert [message for check in checks for message in check()] == []
+
+
+@pytest.mark.django_db  # Django 6.1's check command also inspects the database
+def test_manage_py_check_runs_the_site_checks():
+    with override_settings(MIDDLEWARE=[]), pytest.raises(SystemCheckError) as caught:
+        call_command("check")
+
+    assert "ion_oauth.E015" in str(caught.value)
+
+
+@override_settings(ROOT_URLCONF="testproject.no_social_urls")
+def test_e014_social_auth_urls_not_mounted():
+    [error] = check_urls()
+
+    assert error.id == "ion_oauth.E014"
+    assert "reverse('social:complete', args=['ion'])" in error.msg
+    assert 'path("", include("ion_oauth.urls"))' in error.hint
+
+
+@override_settings(ROOT_URLCONF="testproject.pages_urls")
+def test_e014_is_satisfied_by_ion_oauth_urls():
+    assert check_urls() == []
+
+
+@override_settings(
+    ROOT_URLCONF="testproject.no_social_urls", AUTHENTICATION_BACKENDS=[MODEL_BACKEND]
+)
+def test_e014_says_nothing_for_a_site_without_an_ion_backend():
+    assert check_urls() == []
+
+
+@override_settings(MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"])
+def test_e015_exception_middleware_missing():
+    [error] = check_middleware()
+
+    assert error.id == "ion_oauth.E015"
+    assert "HTTP 500" in error.msg
+    assert "social_django.middleware.SocialAuthExceptionMiddleware" in error.hint
+
+
+@override_settings(MIDDLEWARE=["testproject.middleware.SiteExceptionMiddleware"])
+def test_e015_accepts_a_subclass_of_the_exception_middleware():
+    assert check_middleware() == []
+
+
+@override_settings(MIDDLEWARE=["no.such.Middleware"])
+def test_e015_ignores_a_middleware_that_does_not_import_and_still_asks_for_ours():
+    assert ids(check_middleware()) == ["ion_oauth.E015"]
+
+
+@override_settings(MIDDLEWARE=[], AUTHENTICATION_BACKENDS=[MODEL_BACKEND])
+def test_e015_says_nothing_for_a_site_without_an_ion_backend():
+    assert check_middleware() == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "meant"),
+    [
+        ("ion_oauth.oauth.IonOAuth2", "ion_oauth.oauth.IonOauth2"),
+        ("ion_oauth.oauth2.IonOauth2", "ion_oauth.oauth.IonOauth2"),
+        ("ion_oauth.oidc.IonOpenIDConnect", "ion_oauth.oidc.IonOpenIdConnect"),
+        ("ion-oauth.oauth.IonOauth2", "ion_oauth.oauth.IonOauth2"),
+    ],
+)
+def test_e016_a_misspelt_ion_backend_is_named_with_the_right_one(settings, entry, meant):
+    settings.AUTHENTICATION_BACKENDS = [entry, MODEL_BACKEND]
+
+    [error] = check_backend_paths()
+
+    assert error.id == "ion_oauth.E016"
+    assert f"'{entry}'" in error.msg
+    assert f"'{meant}'" in error.hint
+
+
+@override_settings(
+    AUTHENTICATION_BACKENDS=[
+        "ion_oauth.oauth.IonOauth2",
+        "django.contrib.auth.backends.AllowAllUsersModelBackend",
+        "someone.elses.AuthenticationBackend",
+    ]
+)
+def test_e016_leaves_other_backends_to_django():
+    assert check_backend_paths() == []
+
+
+@override_settings(SOCIAL_AUTH_ION_KEY="ion-sandbox-client")
+def test_e017_the_sandbox_client_id_sent_to_the_real_ion(settings):
+    del settings.SOCIAL_AUTH_ION_BASE_URL
+
+    [error] = check_sandbox_credentials()
+
+    assert error.id == "ion_oauth.E017"
+    assert "'ion-sandbox-client'" in error.msg
+    assert "SOCIAL_AUTH_ION_BASE_URL" in error.hint
+
+
+@override_settings(
+    SOCIAL_AUTH_ION_KEY="ion-sandbox-client", SOCIAL_AUTH_ION_BASE_URL="http://127.0.0.1:8080"
+)
+def test_e017_is_satisfied_by_the_sandbox_url():
+    assert check_sandbox_credentials() == []
+
+
+@override_settings(
+    AUTHENTICATION_BACKENDS=["ion_oauth.oidc.IonOpenIdConnect", MODEL_BACKEND],
+    SOCIAL_AUTH_ION_OIDC_KEY="ion-sandbox-oidc",
+    SOCIAL_AUTH_ION_BASE_URL="https://ion.tjhsst.edu/",
+)
+def test_e017_covers_the_oidc_backend_too():
+    [error] = check_sandbox_credentials()
+
+    assert error.id == "ion_oauth.E017"
+    assert "SOCIAL_AUTH_ION_OIDC_KEY" in error.msg
+    assert "SOCIAL_AUTH_ION_OIDC_BASE_URL" in error.hint
+
+
+@override_settings(
+    AUTHENTICATION_BACKENDS=["ion_oauth.oidc.IonOpenIdConnect", MODEL_BACKEND],
+    SOCIAL_AUTH_ION_OIDC_KEY="ion-sandbox-oidc",
+    SOCIAL_AUTH_ION_BASE_URL="http://127.0.0.1:8080",
+)
+def test_e017_the_oidc_backend_falls_back_to_the_oauth2_base_url():
+    assert check_sandbox_credentials() == []
+
+
+@override_settings(DEBUG=True)
+def test_w007_debug_on_and_raise_exceptions_unset():
+    [warning] = check_debug_errors()
+
+    assert warning.id == "ion_oauth.W007"
+    assert "debug page" in warning.msg
+    assert "SOCIAL_AUTH_RAISE_EXCEPTIONS = False" in warning.hint
+
+
+@pytest.mark.parametrize(
+    "name", ["SOCIAL_AUTH_RAISE_EXCEPTIONS", "SOCIAL_AUTH_ION_RAISE_EXCEPTIONS"]
+)
+def test_w007_is_satisfied_once_raise_exceptions_is_set(settings, name):
+    settings.DEBUG = True
+    setattr(settings, name, False)
+
+    assert check_debug_errors() == []
+
+
+@override_settings(DEBUG=True, AUTHENTICATION_BACKENDS=[MODEL_BACKEND])
+def test_w007_says_nothing_for_a_site_without_an_ion_backend():
+    assert check_debug_errors() == []
