@@ -44,6 +44,7 @@ from django.views.decorators.debug import sensitive_variables
 from social_core.strategy import BaseStrategy
 
 from ion_oauth import transport
+from ion_oauth.api_methods import IonApiMethods
 from ion_oauth.conf import DEFAULTS, PREFIX, ion_settings
 from ion_oauth.exceptions import IonLoginRequired, IonRejected
 from ion_oauth.oauth import IonOauth2
@@ -93,7 +94,7 @@ class TokenStore(Protocol):
         """Replace ``stale`` unless someone already did; return the token to use."""
 
 
-class IonClient:
+class IonClient(IonApiMethods):
     """Ion's API for one user: bearer token, refresh before expiry and once on rejection.
 
     Build it with :meth:`for_user`, :meth:`for_social` or :meth:`from_token`. Every request
@@ -204,6 +205,20 @@ class IonClient:
     ) -> dict[str, Any]:
         """Send one API request with the user's token; refresh it if it is about to expire
         and, once, if Ion rejects it."""
+        status, body, headers = self.exchange(method, path, params=params, data=data)
+        return transport.check_response(status, body, headers, what="API", stage="user_info")
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """:meth:`request` without reading the answer: Ion's status, body and headers, for
+        any answer but a rejected token (which refreshes, once, as in :meth:`request`)."""
         url = self.url(path, params)
         token = self.store.current()
         if token.expiring(self.refresh_margin):
@@ -216,16 +231,11 @@ class IonClient:
                 what="API",
                 timeout=self.timeout,
                 stage="user_info",
-                headers={
-                    "Authorization": f"Bearer {token.access_token}",
-                    "Accept": "application/json",
-                },
+                headers={"Authorization": f"Bearer {token.access_token}", "Accept": accept},
                 data=data,
             )
             if not token_rejected(status, body):
-                return transport.check_response(
-                    status, body, headers, what="API", stage="user_info"
-                )
+                return status, body, headers
             if refreshed_on_rejection:
                 raise IonRejected(
                     None,

@@ -59,6 +59,12 @@ def test_a_user_without_an_ion_login_has_no_roles():
     assert (ion_roles(oidc), ion_class_year(oidc)) == (frozenset(), None)
 
 
+def test_an_anonymous_person_has_no_roles():
+    from django.contrib.auth.models import AnonymousUser
+
+    assert (ion_roles(AnonymousUser()), ion_class_year(AnonymousUser())) == (frozenset(), None)
+
+
 def test_a_role_that_is_not_exactly_true_does_not_count():
     user = ion_user({"is_teacher": "yes", "graduation_year": True})
 
