@@ -312,3 +312,232 @@ def test_associate_oauth2_user_without_social_user_is_w006(oidc_site):
     oidc_site.SOCIAL_AUTH_PIPELINE = [STEP, CREATE_USER]
 
     assert ids(check_oidc()) == ["ion_oauth.W006"]
+
+
+def test_each_check_is_registered_with_its_tags():
+    from django.core.checks.registry import registry
+
+    tags = {check.__name__: set(check.tags) for check in registry.get_checks()}
+
+    assert tags["check_settings"] == {"security", "compatibility"}
+    assert tags["check_roles"] == {"security"}
+    assert tags["check_pipeline"] == {"security"}
+    assert tags["check_oidc"] == {"security", "compatibility"}
+
+
+# -- every message, word for word: a site's administrator acts on these -------------------
+
+PIPELINE = [
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+]
+OIDC = {
+    "AUTHENTICATION_BACKENDS": OIDC_ONLY,
+    "SOCIAL_AUTH_ION_OIDC_KEY": "oidc-client",
+    "SOCIAL_AUTH_ION_OIDC_SECRET": "oidc-secret",
+}
+ERROR, WARNING = 40, 30
+
+PINNED = {
+    "E001": (
+        check_settings,
+        {"AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend"]},
+        ERROR,
+        "No Ion backend is in AUTHENTICATION_BACKENDS.",
+        "Add 'ion_oauth.oauth.IonOauth2' to AUTHENTICATION_BACKENDS.",
+    ),
+    "E002": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_KEY": ""},
+        ERROR,
+        "SOCIAL_AUTH_ION_KEY is not set.",
+        "Set it to the client id of your application on Ion (OAuth Management on Ion, "
+        "or the one the sandbox prints).",
+    ),
+    "W001": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_SECRET": ""},
+        WARNING,
+        "SOCIAL_AUTH_ION_SECRET is not set, so logins work only for a public client on Ion.",
+        "Set SOCIAL_AUTH_ION_SECRET to your application's client secret, unless it is "
+        "registered on Ion as a public client.",
+    ),
+    "E003": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_SECRET": "", "SOCIAL_AUTH_ION_USE_PKCE": False},
+        ERROR,
+        "SOCIAL_AUTH_ION_SECRET is not set and SOCIAL_AUTH_ION_USE_PKCE is off: nothing "
+        "proves the login is this site's.",
+        "Set SOCIAL_AUTH_ION_SECRET, or turn SOCIAL_AUTH_ION_USE_PKCE back on.",
+    ),
+    "E004": (
+        check_settings,
+        {"INSTALLED_APPS": ["django.contrib.auth", "django.contrib.contenttypes", "ion_oauth"]},
+        ERROR,
+        "'social_django' is not in INSTALLED_APPS.",
+        "Add 'social_django' to INSTALLED_APPS and run migrate; it stores the link between "
+        "Ion accounts and users.",
+    ),
+    "E005": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_BASE_URL": "ftp://ion.tjhsst.edu"},
+        ERROR,
+        "SOCIAL_AUTH_ION_BASE_URL 'ftp://ion.tjhsst.edu' is not an http(s) URL.",
+        "Use https://ion.tjhsst.edu, or the URL of your development Ion.",
+    ),
+    "E006": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_BASE_URL": "http://ion.tjhsst.edu"},
+        ERROR,
+        "SOCIAL_AUTH_ION_BASE_URL 'http://ion.tjhsst.edu' is not https while DEBUG is off: "
+        "access tokens would cross the network in clear text.",
+        "Use an https:// URL for SOCIAL_AUTH_ION_BASE_URL.",
+    ),
+    "E007": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_TIMEOUT": 0},
+        ERROR,
+        "SOCIAL_AUTH_ION_TIMEOUT must be a positive number of seconds.",
+        "Remove it to use the default of 10 seconds.",
+    ),
+    "W002": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_SCOPE": ["read", "openid"]},
+        WARNING,
+        "SOCIAL_AUTH_ION_SCOPE asks for 'openid': the OAuth2 backend leaves it out, because "
+        "Ion answers a non-OIDC application that asks for it with HTTP 500.",
+        "Remove 'openid' from SOCIAL_AUTH_ION_SCOPE; for OpenID Connect use "
+        "'ion_oauth.oidc.IonOpenIdConnect'.",
+    ),
+    "E008": (
+        check_roles,
+        {"SOCIAL_AUTH_ION_STAFF_ROLES": ["teachers", "admins"]},
+        ERROR,
+        "SOCIAL_AUTH_ION_STAFF_ROLES names unknown roles: admins, teachers.",
+        "Use only student, teacher, eighth_admin.",
+    ),
+    "E009": (
+        check_pipeline,
+        {"SOCIAL_AUTH_PIPELINE": [s for s in PIPELINE if not s.endswith(("_uid", "ate_user"))]},
+        ERROR,
+        "SOCIAL_AUTH_PIPELINE lacks steps an Ion login needs: "
+        "social_core.pipeline.social_auth.social_uid, "
+        "social_core.pipeline.social_auth.associate_user.",
+        "Start from the pipeline in the ion-oauth README.",
+    ),
+    "W003": (
+        check_pipeline,
+        {"SOCIAL_AUTH_PIPELINE": PIPELINE[:-1]},
+        WARNING,
+        "SOCIAL_AUTH_PIPELINE lacks load_extra_data, so Ion tokens are not stored and API "
+        "calls and token refresh cannot work.",
+        "Add 'social_core.pipeline.social_auth.load_extra_data' after associate_user.",
+    ),
+    "W004": (
+        check_pipeline,
+        {
+            "SOCIAL_AUTH_PIPELINE": [
+                *PIPELINE,
+                "social_core.pipeline.social_auth.associate_by_email",
+            ]
+        },
+        WARNING,
+        "SOCIAL_AUTH_PIPELINE contains associate_by_email: an Ion login would be attached to "
+        "any existing account with the same email address.",
+        "Remove associate_by_email unless every account's email is verified.",
+    ),
+    "E010": (
+        check_oidc,
+        {**OIDC, "SOCIAL_AUTH_ION_OIDC_KEY": ""},
+        ERROR,
+        "SOCIAL_AUTH_ION_OIDC_KEY is not set.",
+        "Set it to the client id of an application on Ion with OpenID Connect enabled "
+        "(the sandbox's is 'ion-sandbox-oidc').",
+    ),
+    "W005": (
+        check_oidc,
+        {**OIDC, "SOCIAL_AUTH_ION_OIDC_SECRET": ""},
+        WARNING,
+        "SOCIAL_AUTH_ION_OIDC_SECRET is not set, so OpenID Connect logins work only for a "
+        "public client on Ion.",
+        "Set SOCIAL_AUTH_ION_OIDC_SECRET to the OIDC application's client secret.",
+    ),
+    "E011": (
+        check_oidc,
+        {**OIDC, "SOCIAL_AUTH_ION_OIDC_BASE_URL": "nope"},
+        ERROR,
+        "SOCIAL_AUTH_ION_OIDC_BASE_URL 'nope' is not an http(s) URL.",
+        "Use https://ion.tjhsst.edu, or the URL of your development Ion.",
+    ),
+    "E011 (clear text)": (
+        check_oidc,
+        {**OIDC, "SOCIAL_AUTH_ION_OIDC_BASE_URL": "http://ion.example.test"},
+        ERROR,
+        "SOCIAL_AUTH_ION_OIDC_BASE_URL 'http://ion.example.test' is not https while DEBUG is "
+        "off: access tokens would cross the network in clear text.",
+        "Use an https:// URL for SOCIAL_AUTH_ION_OIDC_BASE_URL.",
+    ),
+    "E012": (
+        check_oidc,
+        {
+            **OIDC,
+            "SOCIAL_AUTH_ION_OIDC_IGNORE_DEFAULT_SCOPE": True,
+            "SOCIAL_AUTH_ION_OIDC_SCOPE": ["openid"],
+        },
+        ERROR,
+        "SOCIAL_AUTH_ION_OIDC_SCOPE leaves out 'profile', so Ion's ID token carries no "
+        "preferred_username and every login fails.",
+        "Add 'profile' to SOCIAL_AUTH_ION_OIDC_SCOPE.",
+    ),
+    "E013": (
+        check_oidc,
+        {**OIDC, "SOCIAL_AUTH_ION_OIDC_GROUP_MAP": {"admin_all": ""}},
+        ERROR,
+        "SOCIAL_AUTH_ION_OIDC_GROUP_MAP must map Ion group names to Django group names.",
+        "For example {'admin_all': 'Ion admins'}.",
+    ),
+    "W006": (
+        check_oidc,
+        {**OIDC, "SOCIAL_AUTH_PIPELINE": [STEP, *PIPELINE]},
+        WARNING,
+        f"SOCIAL_AUTH_PIPELINE has {STEP} in the wrong place: it must come after social_user "
+        "and before create_user, or it links nobody.",
+        f"Put '{STEP}' right after 'social_core.pipeline.social_auth.social_user'.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PINNED))
+def test_each_message_word_for_word(settings, case):
+    check, overrides, level, msg, hint = PINNED[case]
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+    [message] = check()
+
+    expected_id = "ion_oauth." + case.split()[0]
+    assert (message.id, message.level, message.msg, message.hint) == (
+        expected_id,
+        level,
+        msg,
+        hint,
+    )
+
+
+def test_a_timeout_under_a_second_is_fine(settings):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 0.5
+
+    assert check_settings() == []
+
+
+def test_an_oidc_scope_of_its_own_with_profile_passes(oidc_site):
+    oidc_site.SOCIAL_AUTH_ION_OIDC_IGNORE_DEFAULT_SCOPE = True
+    oidc_site.SOCIAL_AUTH_ION_OIDC_SCOPE = ["openid", "profile"]
+
+    assert check_oidc() == []

@@ -545,3 +545,55 @@ def test_a_2xx_that_is_not_an_object_is_logged_by_status(caplog):
         check(200, "[]")
 
     assert caplog.messages == ["Ion profile response (HTTP 200) is not a JSON object"]
+
+
+# -- who failed, and what the answer held ------------------------------------------------------
+
+BACKEND = object()
+
+
+@pytest.mark.parametrize("status", [200, 300, 401, 400, 403, 429, 503])
+def test_every_failure_names_the_backend_it_was_for(status):
+    body = json.dumps({"error": "invalid_grant"} if status == 403 else []).encode()
+
+    with pytest.raises(IonAuthError) as caught:
+        transport.check_response(status, body, {}, what="token", backend=BACKEND)
+
+    assert caught.value.backend is BACKEND
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"], ids=["unknown-encoding", "broken-gzip"])
+def test_an_answer_that_cannot_be_decoded_is_unreadable_with_its_status(fake, encoding):
+    fake.add(responses.GET, URL, body=b"not gzip", headers={"Content-Encoding": encoding})
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1, backend=BACKEND, stage="user_info")
+
+    assert str(caught.value) == (
+        "Ion sent a profile response this site could not read. Please try again later."
+    )
+    assert (caught.value.code, caught.value.stage, caught.value.status_code) == (
+        "malformed_response",
+        "user_info",
+        200,
+    )
+    assert caught.value.backend is BACKEND
+
+
+def test_a_lone_surrogate_escape_is_not_text():
+    with pytest.raises(IonResponseError):
+        check(200, '{"name": "\\ud800"}')
+
+
+def test_non_ascii_text_is_fine():
+    assert check(200, '{"name": "Zo\\u00eb \\u2603"}') == {"name": "Zo\u00eb \u2603"}
+
+
+def test_a_logged_url_ends_at_its_first_question_mark(fake, caplog):
+    url = f"{URL}?next=/a?token=s3cret"
+    fake.add(responses.GET, url, body=requests.ConnectionError("refused"))
+
+    with pytest.raises(IonUnavailable):
+        transport.send("GET", url, what="profile", timeout=1)
+
+    assert caplog.messages == [f"Ion profile request failed: GET {URL}: ConnectionError"]
