@@ -42,6 +42,8 @@ PEOPLE = (
     ("2027jdoe", "John Doe", "student, class of 2027"),
     ("msmith", "Mary Smith", "teacher"),
     ("eadmin", "Eve Admin", "teacher and eighth period admin"),
+    ("2028alee", "Alex Lee", "student, class of 2028"),
+    ("2029bkim", "Brian Kim", "student, class of 2029"),
 )
 
 

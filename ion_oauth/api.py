@@ -40,12 +40,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 from social_core.strategy import BaseStrategy
 
 from ion_oauth import transport
+from ion_oauth.api_methods import IonApiMethods
 from ion_oauth.conf import DEFAULTS, PREFIX, ion_settings
 from ion_oauth.exceptions import IonLoginRequired, IonRejected
 from ion_oauth.oauth import IonOauth2
+from ion_oauth.oidc import IonOpenIdConnect
 
 if TYPE_CHECKING:
     _Strategy = BaseStrategy[Any]
@@ -91,7 +94,7 @@ class TokenStore(Protocol):
         """Replace ``stale`` unless someone already did; return the token to use."""
 
 
-class IonClient:
+class IonClient(IonApiMethods):
     """Ion's API for one user: bearer token, refresh before expiry and once on rejection.
 
     Build it with :meth:`for_user`, :meth:`for_social` or :meth:`from_token`. Every request
@@ -132,15 +135,25 @@ class IonClient:
 
     @classmethod
     def for_social(cls, social: Any) -> IonClient:
-        """The client for one ``UserSocialAuth`` row; new tokens are saved to it."""
+        """The client for one ``UserSocialAuth`` row; new tokens are saved to it.
+
+        Ion's base URL and timeout are those of the backend the row belongs to: an
+        ``ion-oidc`` login's token goes to ``SOCIAL_AUTH_ION_OIDC_BASE_URL`` when it is set.
+        """
+        from social_django.utils import load_strategy
+
+        strategy = load_strategy()  # type: ignore[no-untyped-call]
+        oidc = social.provider == IonOpenIdConnect.name
+        backend = IonOpenIdConnect(strategy) if oidc else IonOauth2(strategy)
         return cls(
             SocialTokenStore(social),
-            base_url=ion_settings.BASE_URL,
-            timeout=ion_settings.TIMEOUT,
+            base_url=backend.base_url(),
+            timeout=backend.timeout(),
             refresh_margin=refresh_margin(),
         )
 
     @classmethod
+    @sensitive_variables()
     def from_token(
         cls,
         token: Mapping[str, Any],
@@ -181,6 +194,7 @@ class IonClient:
         """POST form data to an API path (needs the ``write`` scope) and return its JSON."""
         return self.request("POST", path, data=data)
 
+    @sensitive_variables()
     def request(
         self,
         method: str,
@@ -191,6 +205,20 @@ class IonClient:
     ) -> dict[str, Any]:
         """Send one API request with the user's token; refresh it if it is about to expire
         and, once, if Ion rejects it."""
+        status, body, headers = self.exchange(method, path, params=params, data=data)
+        return transport.check_response(status, body, headers, what="API", stage="user_info")
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """:meth:`request` without reading the answer: Ion's status, body and headers, for
+        any answer but a rejected token (which refreshes, once, as in :meth:`request`)."""
         url = self.url(path, params)
         token = self.store.current()
         if token.expiring(self.refresh_margin):
@@ -203,16 +231,11 @@ class IonClient:
                 what="API",
                 timeout=self.timeout,
                 stage="user_info",
-                headers={
-                    "Authorization": f"Bearer {token.access_token}",
-                    "Accept": "application/json",
-                },
+                headers={"Authorization": f"Bearer {token.access_token}", "Accept": accept},
                 data=data,
             )
             if not token_rejected(status, body):
-                return transport.check_response(
-                    status, body, headers, what="API", stage="user_info"
-                )
+                return status, body, headers
             if refreshed_on_rejection:
                 raise IonRejected(
                     None,
@@ -284,6 +307,43 @@ def _row_lock(database: str, pk: object) -> threading.Lock:
     return _ROW_LOCKS[hash((database, pk)) % len(_ROW_LOCKS)]
 
 
+def _inside_callers_transaction(database: str) -> bool:
+    """Whether a transaction of the caller's is open (a test case's own does not count)."""
+    from django.db import connections, transaction
+
+    if not connections[database].in_atomic_block:
+        return False
+    try:
+        # Django refuses a durable block inside another, except inside a test case's.
+        with transaction.atomic(using=database, durable=True):
+            return False
+    except RuntimeError:
+        return True
+
+
+def _on_own_connection(call: Callable[[], Token]) -> Token:
+    """Run ``call`` in a new thread, hence on its own database connection; its result."""
+    from django.db import connections
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["token"] = call()
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=run, name="ion-oauth-refresh")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    token: Token = outcome["token"]
+    return token
+
+
 class SocialTokenStore:
     """Tokens in a ``UserSocialAuth`` row, refreshed under a thread lock and a row lock."""
 
@@ -294,13 +354,27 @@ class SocialTokenStore:
         """The token in the row as this process last read it."""
         return token_from_extra_data(self.social.extra_data or {})
 
+    @sensitive_variables()
     def refresh(self, stale: Token, margin: float) -> Token:
-        """Refresh unless the locked, re-read row already holds a usable new token."""
-        from django.db import router, transaction
+        """Refresh unless the locked, re-read row already holds a usable new token.
+
+        Ion revokes the old refresh token at once, so the new tokens are committed
+        whatever the caller's transaction does: inside one (``ATOMIC_REQUESTS``,
+        ``transaction.atomic()``) the refresh runs on a connection of its own.
+        """
+        from django.db import router
+
+        database = router.db_for_write(type(self.social), instance=self.social)
+        if _inside_callers_transaction(database):
+            return _on_own_connection(lambda: self._refresh(stale, margin, database))
+        return self._refresh(stale, margin, database)
+
+    @sensitive_variables()
+    def _refresh(self, stale: Token, margin: float, database: str) -> Token:
+        from django.db import transaction
         from social_django.utils import load_strategy
 
         model = type(self.social)
-        database = router.db_for_write(model, instance=self.social)
         with _row_lock(database, self.social.pk), transaction.atomic(using=database):
             row = model.objects.using(database).select_for_update().get(pk=self.social.pk)
             extra_data = dict(row.extra_data or {})
@@ -353,6 +427,7 @@ class _PlainStrategy(_Strategy):
 class DictTokenStore:
     """A token dict held in memory; new tokens are handed to ``on_token`` to persist."""
 
+    @sensitive_variables()
     def __init__(
         self,
         token: Mapping[str, Any],
@@ -395,6 +470,7 @@ class DictTokenStore:
         expires_at = self.token.get("expires_at")
         return Token(access_token, None if expires_at is None else float(expires_at))
 
+    @sensitive_variables()
     def refresh(self, stale: Token, margin: float) -> Token:
         """Refresh unless another thread already replaced ``stale``."""
         with self.lock:

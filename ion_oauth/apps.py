@@ -11,4 +11,4 @@ class IonOauthConfig(AppConfig):
     verbose_name = "Ion OAuth"
 
     def ready(self) -> None:
-        from ion_oauth import checks, site_checks  # noqa: F401 - registers the checks
+        from ion_oauth import checks, security_checks, site_checks  # noqa: F401 - registers the checks

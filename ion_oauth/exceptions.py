@@ -120,3 +120,57 @@ class IonCallbackError(IonAuthError, _Input):
     """The callback from Ion lacks what a callback must carry (a ``code``)."""
 
     default_code = "missing_parameter"
+
+
+class IonApiError(IonAuthError):
+    """Ion refused an API call. ``str(error)`` is Ion's own message.
+
+    ``status_code`` is Ion's HTTP status; ``messages`` every message Ion sent (its
+    ``detail``, its ``details`` list, a bare list, or each field error as
+    ``"field: message"``); ``field_errors`` the per-field errors of a refused form.
+    """
+
+    # social-auth-core only knows its own codes; the class says which refusal it is.
+    default_code = "http_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        messages: list[str] | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(None, message, code=code, stage="user_info", status_code=status_code)
+        self.messages = list(messages or [message])
+        self.field_errors = dict(field_errors or {})
+
+
+class IonNotFound(IonApiError):
+    """What the call asked for does not exist on Ion (HTTP 404), or the caller may not see it
+    (Ion answers 404 for an announcement outside the caller's groups)."""
+
+
+class IonPermissionDenied(IonApiError):
+    """The user may not do this (HTTP 403 with Ion's "You do not have permission…"): a new
+    token would not change that."""
+
+
+class IonSignupRefused(IonApiError):
+    """Ion refused an eighth-period signup. ``reason`` is one of ``"cancelled"``,
+    ``"restricted"``, ``"sticky"``, ``"full"``, ``"locked"``, ``"not_allowed"`` (the person
+    may not be signed up, e.g. a teacher) or ``"other"``; ``reasons`` all of them when Ion
+    gave several; ``str(error)`` is Ion's message, to show as it is."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        messages: list[str] | None = None,
+        reasons: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, messages=messages)
+        self.reasons = list(reasons or ["other"])
+        self.reason = self.reasons[0]

@@ -10,6 +10,7 @@ import re
 import time
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
 from social_core.backends.oauth import BaseOAuth2
 from social_core.utils import setting_name
 
@@ -209,8 +210,34 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
                 code="response_expired",
                 stage="callback",
             )
+        if not self._first_use(request_state, entry["issued"]):
+            logger.warning("Ion's callback carried a state that was used already; login refused")
+            raise IonStateError(
+                self,
+                "This answer from Ion does not belong to a login started in this browser, "
+                "or it was used already. Please log in again.",
+                code="state_mismatch",
+                stage="callback",
+            )
         self._login = entry
         return request_state
+
+    def _first_use(self, state: str, issued: int) -> bool:
+        """Record in the database that ``state`` is used; False if it already was.
+
+        The session is saved whole at the end of each request, so a login begun in
+        another tab at the same moment could write a consumed state back into it. A row
+        per used state (social-auth's nonce table, unique) cannot be written back.
+        """
+        nonces = self.strategy.storage.nonce
+        scope = f"ion_oauth:{self.name}:state"
+        objects = getattr(nonces, "objects", None)
+        if objects is not None:
+            # States older than their lifetime are refused anyway; forget their rows.
+            cutoff = int(time.time()) - self._state_lifetime() - 60
+            objects.filter(server_url=scope, timestamp__lt=cutoff).delete()
+        salt = hashlib.sha256(state.encode()).hexdigest()
+        return bool(nonces.use(scope, issued, salt))
 
     # -- the callback -------------------------------------------------------------
 
@@ -238,6 +265,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
             provider_error=shown,
         )
 
+    @sensitive_variables()
     def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
         """Finish a login: check the callback, trade the code for a token, load the profile."""
         self.process_error(self.data)
@@ -260,6 +288,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         token = self._token_request(params, stage="token_exchange")
         return self.do_auth(token["access_token"], *args, response=token, **kwargs)
 
+    @sensitive_variables()
     def _token_request(self, params: dict[str, str], *, stage: str) -> dict[str, Any]:
         key, secret = self.get_key_and_secret()
         data = {**params, "client_id": key or ""}
@@ -279,6 +308,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
         )
         return parse_token(body, backend=self, stage=stage)
 
+    @sensitive_variables()
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The one profile request of a login, with the token in the Authorization header."""
         body = transport.request_json(
@@ -307,6 +337,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
 
     # -- tokens after login -------------------------------------------------------
 
+    @sensitive_variables()
     def refresh_token(self, token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Trade a refresh token for new tokens; Ion rotates the refresh token each time.
 
@@ -328,6 +359,7 @@ class IonOauth2(BaseOAuth2):  # type: ignore[type-arg]
                 provider_error=error.provider_error,
             ) from error
 
+    @sensitive_variables()
     def revoke_token(self, token: str, uid: str) -> bool:
         """Revoke a token at Ion when a user disconnects; a failure is logged, not raised."""
         key, secret = self.get_key_and_secret()

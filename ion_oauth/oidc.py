@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+from django.views.decorators.debug import sensitive_variables
 from social_core.utils import setting_name
 
 from ion_oauth import discovery
@@ -95,6 +96,7 @@ class IonOpenIdConnect(IonOauth2):
 
     # -- the ID token -------------------------------------------------------------
 
+    @sensitive_variables()
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The claims of the token response's ID token, verified; no request to Ion."""
         response = kwargs.get("response") or {}
@@ -110,6 +112,7 @@ class IonOpenIdConnect(IonOauth2):
         claims = self.verify_id_token(id_token, access_token)
         return parse_claims(claims, backend=self)
 
+    @sensitive_variables()
     def verify_id_token(self, id_token: str, access_token: str) -> dict[str, Any]:
         """Check signature, issuer, audience, expiry, nonce and ``at_hash``; return the claims.
 
@@ -138,7 +141,9 @@ class IonOpenIdConnect(IonOauth2):
         except jwt.PyJWTError as error:
             what, code = describe_jwt_error(error)
             raise invalid_id_token(self, what, code) from error
-        if "azp" in claims and claims["azp"] != client_id:
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        # Several audiences and no azp: nothing says this site is the party it was meant for.
+        if claims.get("azp", client_id if len(audiences) == 1 else None) != client_id:
             raise invalid_id_token(self, "was issued to another application", "invalid_claim")
         expected = getattr(self, "_login", {}).get("nonce")
         nonce = claims.get("nonce")
@@ -176,9 +181,9 @@ class IonOpenIdConnect(IonOauth2):
 
     def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
         """Map the ID token's claims onto the fields social-auth fills in on the user."""
-        # An address Ion says is unverified must not become the user's email, which
+        # An address Ion does not say is verified must not become the user's email, which
         # other code may trust to identify them.
-        email = response.get("email") if response.get("email_verified") is not False else None
+        email = response.get("email") if response.get("email_verified") is True else None
         return {
             "username": response["preferred_username"],
             "email": email or "",

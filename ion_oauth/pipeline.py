@@ -7,6 +7,7 @@ through other backends and writes to the database only when something changed.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +15,10 @@ from typing import Any
 from django.contrib.auth.models import Group
 
 from ion_oauth.conf import ion_settings
+from ion_oauth.oauth import IonOauth2
 from ion_oauth.profile import roles_of
+
+logger = logging.getLogger("ion_oauth")
 
 #: The names of the two Ion backends, ``IonOauth2`` and ``IonOpenIdConnect``.
 OAUTH2_BACKEND = "ion"
@@ -36,12 +40,16 @@ def sync_profile(
 ) -> None:
     """Copy first name, last name and email from Ion onto the user at every login.
 
-    A field Ion leaves empty (a teacher without ``tj_email``) does not clear the user's.
+    A field Ion leaves empty (a teacher without ``tj_email``) does not clear the user's, and
+    a field named in ``SOCIAL_AUTH_PROTECTED_USER_FIELDS`` is never changed.
     """
     if user is None or backend.name not in PROFILE_BACKENDS:
         return
+    protected = set(backend.setting("PROTECTED_USER_FIELDS", None) or ())
     changed = []
     for field in ("first_name", "last_name", "email"):
+        if field in protected:
+            continue
         value = details.get(field)
         if value and hasattr(user, field) and getattr(user, field) != value:
             setattr(user, field, value)
@@ -113,10 +121,22 @@ def associate_oauth2_user(
     """Log a person who used to log in with ``IonOauth2`` into that same user.
 
     Ion's ``sub`` is the ``id`` the OAuth2 backend stored, so a site switching to OpenID
-    Connect keeps its users instead of creating a second one per person. Put it after
+    Connect keeps its users instead of creating a second one per person. Only when both
+    backends use the same Ion (base URL): another Ion's ids are other people. Put it after
     ``social_user`` and before ``get_username``.
     """
     if user is not None or backend.name != OIDC_BACKEND:
+        return None
+    oauth2_base_url = IonOauth2(backend.strategy).base_url()
+    if backend.base_url() != oauth2_base_url:
+        # Another Ion's "sub" 1 is not this Ion's user 1: linking them would log a person
+        # in as someone else (a sandbox, with no passwords, as anyone).
+        logger.warning(
+            "Not linking an OpenID Connect login to an OAuth2 user: the backends use "
+            "different Ions (%s and %s)",
+            backend.base_url(),
+            oauth2_base_url,
+        )
         return None
     social = backend.strategy.storage.user.get_social_auth(OAUTH2_BACKEND, uid)
     if social is None:

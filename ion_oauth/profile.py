@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ion_oauth.exceptions import IonResponseError
 
@@ -107,6 +108,12 @@ def parse_profile(
     year = data.get("graduation_year")
     if year is not None and not (_is_int(year) and 0 < year < 10_000):
         raise _fail(backend, "profile", "graduation_year", stage)
+    picture = data.get("picture")
+    if picture and not _on_ion(picture, backend):
+        # A site renders it as a link or an image: a javascript: URL or another host's
+        # tracker must not get there. It is not worth refusing the login for.
+        logger.warning("Ignoring a profile picture URL that is not on Ion: %r", picture[:100])
+        data = {**data, "picture": None}
     grade = data.get("grade")
     if grade is not None and not (
         isinstance(grade, Mapping)
@@ -115,6 +122,17 @@ def parse_profile(
     ):
         raise _fail(backend, "profile", "grade", stage)
     return dict(data)
+
+
+def _on_ion(url: str, backend: BaseAuth[object] | None) -> bool:
+    """Whether ``url`` is http(s) on Ion's host (the backend's base URL, when known)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    base_url = getattr(backend, "base_url", None)
+    if not callable(base_url):
+        return True
+    return parts.hostname == urlsplit(str(base_url())).hostname
 
 
 def _storable(value: str, max_length: int) -> bool:

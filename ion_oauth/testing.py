@@ -148,11 +148,18 @@ class IonSandbox:
         """The header a request to a control endpoint (``/sandbox/...``) must carry."""
         return {"X-Ion-Sandbox-Token": self.control_token}
 
-    def _control(self, method: str, path: str) -> dict[str, Any]:
+    def _control(
+        self, method: str, path: str, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         if not self.url:
             raise IonSandboxError("the Ion sandbox is not running")
+        headers = self.control_headers()
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(  # noqa: S310 - http on loopback
-            self.url + path, method=method, headers=self.control_headers()
+            self.url + path, data=payload, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
@@ -160,6 +167,20 @@ class IonSandbox:
         except (OSError, ValueError) as error:
             raise IonSandboxError(f"{method} {path} failed: {error}") from error
         return data
+
+    def set_emergency(self, message: str) -> None:
+        """Make ``/api/emerg`` report an emergency: ``message`` is HTML, as Ion sends it
+        (``"<h3>Schools closed</h3><hr />..."``)."""
+        self._control("POST", "/sandbox/emergency", {"status": True, "message": message})
+
+    def clear_emergency(self) -> None:
+        """Make ``/api/emerg`` report no emergency again (``status`` false, ``message`` "")."""
+        self._control("POST", "/sandbox/emergency", {"status": False, "message": ""})
+
+    def reset_api_data(self) -> None:
+        """Undo every change made through the API (signups, favorites, announcements, the
+        emergency): the data is again what the sandbox started with."""
+        self._control("POST", "/sandbox/api/reset")
 
     def expire_tokens(self) -> int:
         """Make every access token expire now; return how many there were."""

@@ -20,6 +20,13 @@ def load_fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
+def student_profile() -> dict[str, Any]:
+    """The recorded student profile, its picture on the test site's Ion (as Ion's is on Ion)."""
+    profile: dict[str, Any] = load_fixture("profile_student.json")
+    profile["picture"] = f"{ION}/api/profile/1/picture"
+    return profile
+
+
 class IonLogin:
     """Drives a login through the test site: POST /login/ion/, then Ion's callback."""
 
@@ -54,7 +61,7 @@ class IonLogin:
         self.fake_ion.add(
             responses.GET,
             f"{ION}/api/profile",
-            json=profile or load_fixture("profile_student.json"),
+            json=profile or student_profile(),
             status=profile_status,
         )
 

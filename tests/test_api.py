@@ -25,6 +25,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
+from django.urls import path
 from social_django.models import UserSocialAuth
 from threads import run_in_threads
 
@@ -37,7 +38,7 @@ from ion_oauth.api import (
     token_from_extra_data,
     token_rejected,
 )
-from ion_oauth.exceptions import IonLoginRequired, IonRejected, IonUnavailable
+from ion_oauth.exceptions import IonLoginRequired, IonRejected, IonResponseError, IonUnavailable
 from ion_oauth.middleware import IonLoginRequiredMiddleware, relogin_with_ion
 
 ION = "https://ion.example.test"
@@ -837,12 +838,66 @@ def test_middleware_follows_the_login_url_setting(settings: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "error", [IonRejected(None, "no"), IonUnavailable(None, "down"), ValueError("x")]
+    "error", [IonRejected(None, "no"), IonResponseError(None, "garbled"), ValueError("x")]
 )
 def test_middleware_leaves_other_exceptions_alone(error: Exception) -> None:
     middleware = IonLoginRequiredMiddleware(login_required_view)
 
     assert middleware.process_exception(request_for("/x/"), error) is None
+
+
+UNAVAILABLE = "Ion is having trouble right now (HTTP 503). Please try again in a few minutes."
+
+
+def ion_down_view(request: HttpRequest) -> HttpResponse:
+    raise IonUnavailable(None, UNAVAILABLE, status_code=503)
+
+
+def test_middleware_answers_ion_unavailable_with_a_503_page_saying_so() -> None:
+    """Guards against Ion being down showing up as a 500 and an error report of the site's."""
+    middleware = IonLoginRequiredMiddleware(ion_down_view)
+
+    response = middleware.process_exception(
+        request_for("/schedule/"), IonUnavailable(None, UNAVAILABLE, status_code=503)
+    )
+
+    assert response is not None
+    assert response.status_code == 503
+    assert "<p>Ion is having trouble right now (HTTP 503)." in response.content.decode()
+    assert not response.has_header("Retry-After")
+
+
+@pytest.mark.parametrize(("retry_after", "sent"), [("30", "30"), ("soon", None), (None, None)])
+def test_the_503_page_passes_on_ions_retry_after_in_seconds(
+    retry_after: str | None, sent: str | None
+) -> None:
+    error = IonUnavailable(None, "Ion is receiving too many requests.", retry_after=retry_after)
+
+    response = IonLoginRequiredMiddleware(ion_down_view).process_exception(
+        request_for("/x/"), error
+    )
+
+    assert response is not None
+    assert response.get("Retry-After") == sent
+
+
+def test_decorated_view_answers_ion_unavailable_with_a_503_page() -> None:
+    response = relogin_with_ion(ion_down_view)(request_for("/schedule/"))
+
+    assert response.status_code == 503
+    assert UNAVAILABLE in response.content.decode()
+
+
+def test_an_unhandled_ion_unavailable_in_a_site_with_the_middleware_is_a_503(
+    client: Any, settings: Any
+) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "ion_oauth.middleware.IonLoginRequiredMiddleware"]
+    settings.ROOT_URLCONF = "test_api"
+
+    response = client.get("/ion-down/")
+
+    assert response.status_code == 503
+    assert UNAVAILABLE in response.content.decode()
 
 
 def test_middleware_passes_responses_through() -> None:
@@ -1111,3 +1166,32 @@ def test_an_api_url_with_a_query_is_logged_without_it(
         IonClient.for_social(social).get("search", {"q": "secret-query-value"})
 
     assert caplog.messages == [f"Ion API request failed: GET {ION}/api/search: ConnectionError"]
+
+
+urlpatterns = [path("ion-down/", ion_down_view)]
+
+
+def test_an_oidc_logins_client_calls_the_oidc_backends_ion_with_its_timeout(
+    social: UserSocialAuth, settings: Any
+) -> None:
+    """Guards against an ion-oidc login's token going to SOCIAL_AUTH_ION_BASE_URL's Ion."""
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = "https://oidc-ion.example.test/"
+    settings.SOCIAL_AUTH_ION_OIDC_TIMEOUT = 3
+    social.provider = "ion-oidc"
+    social.save()
+
+    client = IonClient.for_social(social)
+
+    assert (client.base_url, client.timeout) == ("https://oidc-ion.example.test", 3.0)
+    assert client.url("profile") == "https://oidc-ion.example.test/api/profile"
+
+
+def test_an_oauth2_logins_client_keeps_the_oauth2_backends_ion(
+    social: UserSocialAuth, settings: Any
+) -> None:
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = "https://oidc-ion.example.test/"
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 4
+
+    client = IonClient.for_social(social)
+
+    assert (client.base_url, client.timeout) == (ION, 4.0)

@@ -181,7 +181,7 @@ def test_extra_data_keeps_tokens_and_the_ion_fields_apps_use(ion_login):
     )
     assert extra["graduation_year"] == 2027
     assert extra["grade"] == {"number": 12, "name": "senior"}
-    assert extra["picture"] == "http://127.0.0.1:8080/api/profile/1/picture"
+    assert extra["picture"] == f"{ION}/api/profile/1/picture"
 
 
 def test_a_teacher_without_graduation_year_logs_in(ion_login, teacher_profile):
@@ -306,6 +306,41 @@ def test_a_replayed_callback_in_the_same_session_is_refused(ion_login, fake_ion)
     assert messages_of(response) == [FOREIGN_STATE]
     assert len(fake_ion.calls) == calls
     assert state not in ion_login.client.session.get("ion_ion_oauth_pending", {})
+
+
+def test_a_used_state_written_back_by_another_tab_is_still_refused(ion_login, fake_ion):
+    """Guards against two tabs: a login begun while another's callback runs saves the whole
+    session, consumed state included, and that state would be accepted again."""
+    state = ion_login.begin()["state"]
+    pending_before = dict(ion_login.client.session["ion_ion_oauth_pending"])
+    ion_login.mock_ion()
+    assert ion_login.callback(code="the-code", state=state)["Location"] == "/"
+    session = ion_login.client.session
+    session["ion_ion_oauth_pending"] = pending_before
+    session.save()
+    calls = len(fake_ion.calls)
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert response["Location"] == "/login-error/"
+    assert messages_of(response) == [FOREIGN_STATE]
+    assert len(fake_ion.calls) == calls
+
+
+def test_used_states_past_their_lifetime_are_forgotten(ion_login, fake_ion, monkeypatch):
+    from social_django.models import Nonce
+
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    ion_login.callback(code="the-code", state=state)
+    assert Nonce.objects.filter(server_url="ion_oauth:ion:state").count() == 1
+    later = time.time() + 1800 + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    ion_login.client.logout()
+    ion_login.callback(code="another", state=ion_login.begin()["state"])
+
+    assert Nonce.objects.filter(server_url="ion_oauth:ion:state").count() == 1
 
 
 def test_a_used_state_leaves_the_other_pending_logins_usable(ion_login, fake_ion):

@@ -411,6 +411,19 @@ def test_an_email_ion_says_is_unverified_is_not_copied(ion):
     assert User.objects.get().email == ""
 
 
+def test_an_email_ion_does_not_say_is_verified_is_not_copied(ion):
+    """Guards against a missing email_verified claim being taken as verified."""
+    ion.login(email_verified=None)
+
+    assert User.objects.get().email == ""
+
+
+def test_an_email_ion_says_is_verified_is_copied(ion):
+    ion.login(email_verified=True)
+
+    assert User.objects.get().email == "2027jdoe@tjhsst.edu"
+
+
 def test_a_token_without_at_hash_is_accepted(ion):
     ion.login(at_hash=None)
 
@@ -474,6 +487,25 @@ def test_an_authorized_party_other_than_this_client_is_refused(ion):
     response = ion.login(aud=[CLIENT_ID, "another"], azp="another")
 
     assert_login_failed(response, rejected("was issued to another application"))
+
+
+def test_several_audiences_without_an_authorized_party_are_refused(ion):
+    """Guards against a token meant for another application that also names this one."""
+    response = ion.login(aud=[CLIENT_ID, "another"])
+
+    assert_login_failed(response, rejected("was issued to another application"))
+
+
+def test_several_audiences_with_this_client_as_authorized_party_are_accepted(ion):
+    ion.login(aud=[CLIENT_ID, "another"], azp=CLIENT_ID)
+
+    assert User.objects.count() == 1
+
+
+def test_one_audience_in_a_list_without_an_authorized_party_is_accepted(ion):
+    ion.login(aud=[CLIENT_ID])
+
+    assert User.objects.count() == 1
 
 
 def test_a_wrong_issuer_is_refused(ion):
@@ -837,6 +869,31 @@ def test_a_login_runs_sync_oidc_groups_from_the_pipeline(ion, settings):
 
 
 def test_associate_oauth2_user_finds_the_user_who_logged_in_with_oauth2():
+    user = User.objects.create(username="2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
+
+    assert associate_oauth2_user(backend(), "1") == {"user": user}
+
+
+@pytest.mark.parametrize("oidc_base_url", ["https://sandbox.example.test", "http://127.0.0.1:8080"])
+def test_associate_oauth2_user_links_nobody_when_the_backends_use_different_ions(
+    settings, caplog, oidc_base_url
+):
+    """Guards against another Ion's (a sandbox's) sub=1 logging in as this Ion's user 1."""
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = oidc_base_url
+    UserSocialAuth.objects.create(
+        user=User.objects.create(username="2027jdoe"), provider="ion", uid="1"
+    )
+
+    assert associate_oauth2_user(backend(), "1") is None
+    assert caplog.messages == [
+        "Not linking an OpenID Connect login to an OAuth2 user: the backends use different "
+        f"Ions ({oidc_base_url} and {ION})"
+    ]
+
+
+def test_associate_oauth2_user_links_when_the_oidc_base_url_names_the_same_ion(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = ION + "/"
     user = User.objects.create(username="2027jdoe")
     UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
 

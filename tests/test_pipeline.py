@@ -9,14 +9,23 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from social_django.models import UserSocialAuth
+from social_django.utils import load_strategy
 
+from ion_oauth.oauth import IonOauth2
 from ion_oauth.pipeline import sync_flags, sync_profile, sync_roles
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-ION = SimpleNamespace(name="ion")
-OTHER = SimpleNamespace(name="github")
+
+
+def fake_backend(name: str) -> SimpleNamespace:
+    """A backend as the steps use it: a name and social-auth's setting lookup."""
+    return SimpleNamespace(name=name, setting=IonOauth2(load_strategy()).setting)
+
+
+ION = fake_backend("ion")
+OTHER = fake_backend("github")
 
 
 def groups_of(user: Any) -> set[str]:
@@ -199,8 +208,22 @@ def test_the_ion_username_becomes_the_django_username_when_free(ion_login):
     assert User.objects.get().username == "2027jdoe"
 
 
+@pytest.mark.parametrize(
+    "setting", ["SOCIAL_AUTH_PROTECTED_USER_FIELDS", "SOCIAL_AUTH_ION_PROTECTED_USER_FIELDS"]
+)
+def test_sync_profile_leaves_protected_user_fields_alone(user, settings, setting):
+    """Guards against a protected email or name being overwritten at every login."""
+    setattr(settings, setting, ["email", "first_name"])
+    details = {"first_name": "John", "last_name": "Doe", "email": "2027jdoe@tjhsst.edu"}
+
+    sync_profile(IonOauth2(load_strategy()), details, {}, user=user)
+
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name, user.email) == ("Jon", "Doe", "old@example.com")
+
+
 def test_sync_profile_also_serves_the_oidc_backend(user):
-    sync_profile(SimpleNamespace(name="ion-oidc"), {"first_name": "John"}, {}, user=user)
+    sync_profile(fake_backend("ion-oidc"), {"first_name": "John"}, {}, user=user)
 
     user.refresh_from_db()
     assert user.first_name == "John"
@@ -210,7 +233,7 @@ def test_sync_roles_leaves_oidc_logins_alone(user, student_profile):
     """OIDC claims carry no role flags: syncing would strip every role group."""
     user.groups.add(Group.objects.create(name="Ion students"))
 
-    sync_roles(SimpleNamespace(name="ion-oidc"), {}, {"groups": []}, user=user)
+    sync_roles(fake_backend("ion-oidc"), {}, {"groups": []}, user=user)
 
     assert groups_of(user) == {"Ion students"}
 

@@ -228,3 +228,39 @@ def test_the_default_stages_are_the_token_exchange_and_user_info(student_profile
 
     assert profile_error.value.stage == "user_info"
     assert token_error.value.stage == "token_exchange"
+
+
+class _Backend:
+    def base_url(self) -> str:
+        return "https://ion.tjhsst.edu"
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        "javascript:alert(document.cookie)",
+        "data:image/svg+xml,<svg onload=alert(1)>",
+        "https://tracker.example.test/pixel.gif",
+        "//tracker.example.test/pixel.gif",
+        "ftp://ion.tjhsst.edu/picture",
+        "/api/profile/1/picture",
+    ],
+)
+def test_a_picture_that_is_not_an_http_url_on_ion_is_dropped(student_profile, picture, caplog):
+    """Guards against a site rendering a javascript: or tracking link from the profile."""
+    student_profile["picture"] = picture
+
+    profile = parse_profile(student_profile, backend=_Backend())
+
+    assert profile["picture"] is None
+    assert profile["ion_username"] == "2027jdoe"
+    assert caplog.messages == [f"Ignoring a profile picture URL that is not on Ion: {picture!r}"]
+
+
+@pytest.mark.parametrize(
+    "picture", ["https://ion.tjhsst.edu/api/profile/1/picture", "http://ion.tjhsst.edu/p"]
+)
+def test_a_picture_on_ion_is_kept(student_profile, picture):
+    student_profile["picture"] = picture
+
+    assert parse_profile(student_profile, backend=_Backend())["picture"] == picture

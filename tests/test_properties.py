@@ -9,6 +9,7 @@ never with anything else. The callback: whatever query or form a browser brings 
 from __future__ import annotations
 
 import json
+import string
 from typing import Any
 from urllib.parse import parse_qsl, quote_from_bytes, urlsplit
 
@@ -110,6 +111,12 @@ ion_profiles = st.builds(
         },
         optional={
             **dict.fromkeys(TEXT_FIELDS, optional_text),
+            # Ion's pictures are its own URLs; anything else is dropped (test_profile.py).
+            "picture": st.none()
+            | st.just("")
+            | st.text(string.ascii_letters + string.digits + "/-_.", max_size=100).map(
+                lambda path: f"https://ion.tjhsst.edu/{path}"
+            ),
             "graduation_year": st.none() | st.integers(min_value=1, max_value=9999),
             "grade": st.none()
             | st.fixed_dictionaries(

@@ -90,6 +90,9 @@ AUTHENTICATION_BACKENDS = [
 SOCIAL_AUTH_ION_KEY = os.environ.get("ION_CLIENT_ID", "ion-sandbox-client")
 SOCIAL_AUTH_ION_SECRET = os.environ.get("ION_CLIENT_SECRET", "ion-sandbox-secret")
 SOCIAL_AUTH_ION_BASE_URL = os.environ.get("ION_BASE_URL", "http://127.0.0.1:8080")
+# The eighth-period page signs people up: Ion checks no scope today, but asking for
+# "write" keeps the page working if it starts to.
+SOCIAL_AUTH_ION_SCOPE = ["write"]
 SOCIAL_AUTH_ION_OIDC_KEY = os.environ.get("ION_OIDC_CLIENT_ID", "ion-sandbox-oidc")
 SOCIAL_AUTH_ION_OIDC_SECRET = os.environ.get("ION_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret")
 SOCIAL_AUTH_JSONFIELD_ENABLED = True

@@ -10,5 +10,6 @@ from example import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("ion/live/", views.ion_live, name="ion-live"),
+    path("eighth/", views.eighth, name="eighth"),
     path("", include("ion_oauth.urls")),
 ]

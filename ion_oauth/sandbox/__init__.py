@@ -19,9 +19,12 @@ required, the rest is derived as Ion would::
 Accepted keys: ``id`` (default: the next free id; an existing id updates that person),
 ``ion_username``, ``sex``, ``title``, ``display_name``, ``full_name``, ``short_name``,
 ``first_name``, ``last_name``, ``nickname``, ``tj_email`` (default
-``<username>@tjhsst.edu`` for students, ``@fcps.edu`` otherwise), ``student_id`` (sent only
-when given, as on Ion), ``grade`` (default: from ``graduation_year``), ``graduation_year``,
+``<username>@tjhsst.edu`` for students, ``@fcps.edu`` otherwise), ``student_id`` (shown,
+as on Ion, only to teachers and eighth-period admins), ``grade`` (default: from ``graduation_year``), ``graduation_year``,
 ``user_type`` (default ``"student"``), ``counselor``, ``administrator``, ``is_eighth_admin``,
 ``is_teacher``, ``is_student``, and for OpenID Connect ``groups`` (list of names) and
 ``is_sysadmin``. ``picture`` is always the sandbox's own URL.
+
+``--data FILE.json`` replaces the demo schedule, eighth period, announcements, bus routes and
+emergency status; the format is in :mod:`ion_oauth.sandbox.api_data`.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import errno
 import json
 import os
@@ -75,7 +76,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--people", type=Path, metavar="FILE.json", help="add or update people from a JSON list"
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="FILE.json",
+        help="serve this schedule, eighth period, announcements and bus data instead of the demo",
+    )
+    parser.add_argument(
+        "--today",
+        type=date_argument,
+        default=env.get("ION_SANDBOX_TODAY") or None,
+        metavar="YYYY-MM-DD",
+        help="the sandbox's date, for the schedule and the demo data (env ION_SANDBOX_TODAY)",
+    )
     return parser.parse_args(argv)
+
+
+def date_argument(value: str) -> str:
+    """A ``YYYY-MM-DD`` date, kept as text."""
+    try:
+        return datetime.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}") from None
 
 
 def prepare_data_dir(data_dir: Path, *, reset: bool) -> Path:
@@ -97,8 +119,8 @@ def cannot_listen(host: str, port: int, error: OSError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the sandbox until SIGTERM/SIGINT; 2 without django-oauth-toolkit, with a bad
-    ``--people`` file, a ``--host`` beyond loopback and no ``--allow-remote``, or an address
-    or port it cannot listen on."""
+    ``--people`` or ``--data`` file, a ``--host`` beyond loopback and no ``--allow-remote``,
+    or an address or port it cannot listen on."""
     args = parse_args(argv)
     if not is_loopback_host(args.host):
         if not args.allow_remote:
@@ -119,17 +141,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     os.environ["ION_SANDBOX_DATA_DIR"] = str(data_dir)
     os.environ["ION_SANDBOX_HOST"] = args.host
+    if args.today:
+        os.environ["ION_SANDBOX_TODAY"] = args.today
     ensure_token()
 
     import django
 
     django.setup()
 
-    from ion_oauth.sandbox.startup import banner, setup_database
+    from ion_oauth.sandbox.startup import banner, load_api_data, setup_database
 
     try:
         people = json.loads(args.people.read_text()) if args.people else []
+        data = json.loads(args.data.read_text()) if args.data else None
         clients = setup_database(args, people)
+        load_api_data(data)
     except (OSError, ValueError) as error:
         print(f"ion-sandbox: {error}", file=sys.stderr)
         return 2

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-
-#: Ion's answer was recorded as a bare 401; the body is the sandbox's own.
-FOREIGN_ORIGIN = {"detail": "Requests from other origins are not allowed."}
+from django.http import HttpRequest, HttpResponse
 
 
 class SameOriginMiddleware:
@@ -21,5 +18,6 @@ class SameOriginMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         origin = request.headers.get("Origin")
         if origin is not None and origin != f"{request.scheme}://{request.get_host()}":
-            return JsonResponse(FOREIGN_ORIGIN, status=401)
+            # Ion's answer, as recorded: a bare 401 with an empty HTML body.
+            return HttpResponse(status=401, content_type="text/html; charset=utf-8")
         return self.get_response(request)

@@ -22,7 +22,7 @@ _HOSTS = ("http://127.0.0.1:8000", "http://localhost:8000")
 DEFAULT_REDIRECT_URIS = tuple(f"{h}/complete/ion{s}" for h in _HOSTS for s in ("/", ""))
 DEFAULT_OIDC_REDIRECT_URIS = tuple(f"{h}/complete/ion-oidc{s}" for h in _HOSTS for s in ("/", ""))
 
-#: The three demo people, with fixed ids; the student and the teacher are the ones
+#: The demo people, with fixed ids; the student and the teacher are the ones
 #: recorded from a real Ion (tests/fixtures/ion/profile_*.json).
 DEMO_PEOPLE: tuple[dict[str, Any], ...] = (
     {
@@ -55,6 +55,28 @@ DEMO_PEOPLE: tuple[dict[str, Any], ...] = (
         "student_id": None,
         "is_eighth_admin": True,
         "groups": ["admin_eighth"],
+    },
+    # Two more students for eighth period: Alex shows their signups to other students,
+    # Brian does not.
+    {
+        "id": 4,
+        "ion_username": "2028alee",
+        "first_name": "Alex",
+        "last_name": "Lee",
+        "user_type": "student",
+        "graduation_year": 2028,
+        "grade": {"number": 11, "name": "junior"},
+        "student_id": 1800123,
+    },
+    {
+        "id": 5,
+        "ion_username": "2029bkim",
+        "first_name": "Brian",
+        "last_name": "Kim",
+        "user_type": "student",
+        "graduation_year": 2029,
+        "grade": {"number": 10, "name": "sophomore"},
+        "student_id": 1900456,
     },
 )
 

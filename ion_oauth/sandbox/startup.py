@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
-from ion_oauth.sandbox import seed
+from ion_oauth.sandbox import api_data, seed
 from ion_oauth.sandbox.control import HEADER, ensure_token
 from ion_oauth.sandbox.models import Person
 
@@ -53,6 +53,18 @@ def setup_database(args: argparse.Namespace, people: Any) -> list[seed.ClientSpe
         dataclasses.replace(spec, redirect_uris=seed.ensure_client(spec).redirect_uris.split())
         for spec in clients
     ]
+
+
+def load_api_data(data: Any) -> None:
+    """Serve ``data`` (a ``--data`` document) or, when None, the demo data dated from today.
+
+    Raises ValueError for a malformed document; the demo data is then not replaced.
+    """
+    if data is None:
+        api_data.install(api_data.demo_data)
+    else:
+        api_data.IonData.from_json(data)  # checked now, before the sandbox serves anything
+        api_data.install(lambda: api_data.IonData.from_json(data))
 
 
 def template_path() -> Path:

@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
-from xml.sax.saxutils import escape
 
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider import views as dot
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from ion_oauth.sandbox import stats
 from ion_oauth.sandbox.control import control_endpoint
 from ion_oauth.sandbox.models import Person
 
-NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}
 #: The discovery keys Ion publishes, in the order recorded from it; django-oauth-toolkit
 #: releases after Ion's add others.
 DISCOVERY_KEYS = (
@@ -133,40 +130,6 @@ class UserInfoView(dot.UserInfoView):  # type: ignore[misc]
         if response.status_code == 200:
             response.content = json.dumps(json.loads(response.content), sort_keys=True).encode()
         return response
-
-
-def _bearer_person(request: HttpRequest) -> Person | None:
-    """The person whose valid access token the request carries, if any."""
-    valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
-    if not valid:
-        return None
-    person: Person = oauth_request.user.person
-    return person
-
-
-@require_GET
-def profile(request: HttpRequest) -> HttpResponse:
-    """``/api/profile``: the token owner's Ion profile; 403 like Ion for a bad token."""
-    stats.count("profile_requests")
-    person = _bearer_person(request)
-    if person is None:
-        return json_response(NOT_AUTHENTICATED, status=403)
-    picture = request.build_absolute_uri(f"/api/profile/{person.pk}/picture")
-    return json_response(person.ion_profile(picture))
-
-
-@require_GET
-def picture(request: HttpRequest, person_id: int) -> HttpResponse:
-    """A placeholder photo (initials on a circle), public so ``<img>`` tags can show it."""
-    person = get_object_or_404(Person, pk=person_id)
-    initials = escape(person.profile["first_name"][:1] + person.profile["last_name"][:1])
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="172" height="228" viewBox="0 0 172 228">'
-        '<rect width="172" height="228" fill="#dfe6ee"/>'
-        '<text x="86" y="130" font-family="sans-serif" font-size="64" text-anchor="middle" '
-        f'fill="#1f3a5f">{initials}</text></svg>'
-    )
-    return HttpResponse(svg, content_type="image/svg+xml")
 
 
 @control_endpoint

@@ -94,7 +94,7 @@ def authorize(http: requests.Session, url: str, person: int = 1) -> str:
     return str(answer.headers["Location"])
 
 
-def fetch_tokens(ion: IonSandbox, person: int = 1) -> dict[str, Any]:
+def fetch_tokens(ion: IonSandbox, person: int = 1, scope: str = "read") -> dict[str, Any]:
     """Tokens for ``person`` straight from the sandbox, as a script without Django gets them."""
     redirect_uri = "http://testserver/complete/ion/"
     http = requests.Session()
@@ -102,7 +102,7 @@ def fetch_tokens(ion: IonSandbox, person: int = 1) -> dict[str, Any]:
         "response_type": "code",
         "client_id": ion.client_id,
         "redirect_uri": redirect_uri,
-        "scope": "read",
+        "scope": scope,
         "state": uuid.uuid4().hex,
     }
     url = requests.Request("GET", f"{ion.url}/oauth/authorize/", params=params).prepare().url

@@ -5,6 +5,9 @@ user as a login would, AGE seconds old, and prints the row's pk.
 ``refresh_worker.py call PK CALLS`` loads the row once per call (like separate web
 requests), prints "ready", waits for a "go" line on stdin, makes CALLS API calls from 8
 threads and prints {"ok": n, "errors": [...]}.
+``refresh_worker.py rollback PK`` makes one API call (which refreshes) inside a transaction
+that then rolls back, as a failing view under ATOMIC_REQUESTS does, and prints the refresh
+token stored before and after, and whether the stored one still refreshes.
 """
 
 from __future__ import annotations
@@ -61,8 +64,35 @@ def call(pk: int, calls: int) -> None:
     print(json.dumps({"ok": len(results) - len(errors), "errors": errors}))
 
 
+class ViewFailed(Exception):
+    """What the view raises after its API call, rolling its transaction back."""
+
+
+def rollback(pk: int) -> None:
+    from django.db import transaction
+    from social_django.utils import load_strategy
+
+    before = UserSocialAuth.objects.get(pk=pk).extra_data["refresh_token"]
+    try:
+        with transaction.atomic():
+            IonClient.for_social(UserSocialAuth.objects.get(pk=pk)).get("profile")
+            raise ViewFailed
+    except ViewFailed:
+        pass
+    row = UserSocialAuth.objects.get(pk=pk)
+    after = row.extra_data["refresh_token"]
+    try:
+        row.refresh_token(load_strategy())
+        refreshes = True
+    except Exception:  # the revoked refresh token: IonLoginRequired
+        refreshes = False
+    print(json.dumps({"before": before, "after": after, "refreshes": refreshes}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "create":
         create(float(sys.argv[2]))
+    elif sys.argv[1] == "rollback":
+        rollback(int(sys.argv[2]))
     else:
         call(int(sys.argv[2]), int(sys.argv[3]))

@@ -149,3 +149,25 @@ def test_a_callback_reaching_a_server_under_another_host_name_fails(
     assert done.status_code == 302
     assert done.headers["Location"] == "/login-error/"
     assert http.get(f"{b.url}/", timeout=30).text == "home: anonymous"
+
+
+def test_a_refresh_inside_a_transaction_that_rolls_back_keeps_the_new_tokens(
+    ion: IonSandbox, pg_site: dict[str, str]
+) -> None:
+    """Guards against ATOMIC_REQUESTS: the view fails, its transaction rolls back, and the
+    row returns to the refresh token Ion already revoked, logging the user out of Ion."""
+    pk = store_tokens(ion, pg_site, age=0)
+    ion.expire_tokens()
+
+    result = subprocess.run(
+        [sys.executable, WORKER, "rollback", str(pk)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=pg_site,
+        timeout=120,
+    )
+    outcome = json.loads(result.stdout)
+
+    assert outcome["after"] != outcome["before"]
+    assert outcome["refreshes"] is True

@@ -221,3 +221,22 @@ def test_a_waiting_login_gives_up_after_its_timeout(ion: FakeIon, settings: Any)
         gate.set()
         leader.join(SLOW_TIMEOUT)
     assert requests_to(ion, DISCOVERY_PATH) == 1
+
+
+def test_a_fetch_failing_with_a_bug_is_not_remembered(
+    ion: FakeIon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only Ion's failures are remembered; a bug here must not turn into five seconds of
+    failed logins, nor leave a fetch marked in progress."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(discovery.transport, "request_json", broken)
+        with pytest.raises(RuntimeError, match="a bug"):
+            backend().oidc_config("begin")
+    ion.replies[DISCOVERY_PATH] = json_body(discovery_document(ion))
+
+    assert backend().oidc_config("begin")["issuer"] == f"{ion.url}/oauth"
+    assert requests_to(ion, DISCOVERY_PATH) == 1

@@ -181,8 +181,8 @@ def tokens(browser: Browser, site: TokenClient) -> dict[str, Any]:
 def sign_in() -> Callable[..., dict[str, Any]]:
     """Log ``person`` in at any sandbox (not only ``ion_sandbox``); returns the token response."""
 
-    def sign_in(sandbox: IonSandbox, person: int = 1) -> dict[str, Any]:
-        code = Browser(sandbox).code(person)
+    def sign_in(sandbox: IonSandbox, person: int = 1, scope: str = "read") -> dict[str, Any]:
+        code = Browser(sandbox).code(person, scope=scope)
         response = TokenClient(sandbox).exchange(code)
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]

@@ -289,7 +289,7 @@ def test_people_without_an_id_get_the_next_free_one(tmp_path: Path) -> None:
     with IonSandbox(args=["--people", str(people)]) as sandbox:
         output = sandbox.output
 
-    assert "4  2029kpark" in output
+    assert "6  2029kpark" in output
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,8 @@ CONTROL_PATHS = {
     "sandbox/tokens/revoke": "POST",
     "sandbox/stats": "GET",
     "sandbox/stats/reset": "POST",
+    "sandbox/emergency": "POST",
+    "sandbox/api/reset": "POST",
 }
 
 LIST_ROUTES = """

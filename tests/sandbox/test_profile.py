@@ -100,15 +100,24 @@ def test_refresh_works_after_the_access_token_expired(
     assert site.profile(refreshed["access_token"]).status_code == 200
 
 
-def test_picture_is_a_public_svg(ion_sandbox: Any) -> None:
-    response = requests.get(f"{ion_sandbox.url}/api/profile/1/picture", timeout=10)
+def test_picture_is_a_png_labelled_jpeg_as_on_ion(site: Any, tokens: dict[str, Any]) -> None:
+    response = site.profile(tokens["access_token"], "/api/profile/2027jdoe/picture")
 
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == "image/svg+xml"
-    assert ">JD</text>" in response.text
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_picture_of_an_unknown_person_is_404(ion_sandbox: Any) -> None:
-    response = requests.get(f"{ion_sandbox.url}/api/profile/999/picture", timeout=10)
+def test_picture_needs_a_login(ion_sandbox: Any) -> None:
+    response = requests.get(f"{ion_sandbox.url}/api/profile/1/picture", timeout=10)
+
+    assert response.status_code == 403
+    assert response.headers["Content-Type"] == "image/jpg"
+    assert response.text == "detail"
+
+
+def test_picture_of_an_unknown_person_is_404(site: Any, tokens: dict[str, Any]) -> None:
+    response = site.profile(tokens["access_token"], "/api/profile/999/picture")
 
     assert response.status_code == 404
+    assert response.text == "details"

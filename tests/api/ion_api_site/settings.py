@@ -19,3 +19,6 @@ SOCIAL_AUTH_ION_SECRET = os.environ.get("ION_TEST_ION_SECRET", "ion-sandbox-secr
 # Database-backed sessions (Django's default, spelled out): a login begun on one server
 # process is finished on another only if both see the same session store.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A test site talking to the local sandbox with DEBUG off, on purpose: what these checks
+# refuse in production is what this site is for.
+SILENCED_SYSTEM_CHECKS = ["ion_oauth.E020", "ion_oauth.E021"]
