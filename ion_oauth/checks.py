@@ -84,6 +84,19 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="ion_oauth.E007",
             )
         )
+    try:
+        max_idle_ok = float(_setting("MAX_IDLE", 1.5)) >= 0
+    except (TypeError, ValueError):
+        max_idle_ok = False
+    if not max_idle_ok:
+        errors.append(
+            Error(
+                "SOCIAL_AUTH_ION_MAX_IDLE must be a number of seconds, 0 or more.",
+                hint="Remove it to use the default of 1.5 seconds; 0 opens a new connection "
+                "to Ion for every request.",
+                id="ion_oauth.E018",
+            )
+        )
     if "openid" in (_setting("SCOPE", []) or []):
         errors.append(
             Warning(

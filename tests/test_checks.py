@@ -106,6 +106,23 @@ def test_e007_timeout_not_a_positive_number(settings, timeout):
     assert ids(check_settings()) == ["ion_oauth.E007"]
 
 
+@pytest.mark.parametrize("max_idle", [-0.5, "soon", None])
+def test_e018_max_idle_not_a_number_of_seconds(settings, max_idle):
+    settings.SOCIAL_AUTH_ION_MAX_IDLE = max_idle
+
+    [error] = check_settings()
+
+    assert error.id == "ion_oauth.E018"
+    assert error.msg == "SOCIAL_AUTH_ION_MAX_IDLE must be a number of seconds, 0 or more."
+
+
+@pytest.mark.parametrize("max_idle", [0, 0.5, "30"])
+def test_max_idle_of_zero_or_more_seconds_is_fine(settings, max_idle):
+    settings.SOCIAL_AUTH_ION_MAX_IDLE = max_idle
+
+    assert check_settings() == []
+
+
 def test_w002_openid_in_the_oauth2_scope(settings):
     settings.SOCIAL_AUTH_ION_SCOPE = ["read", "openid"]
 
