@@ -1,5 +1,6 @@
 """The live half of the benchmark: the Ion sandbox and the example site, each in a process
-of its own on loopback, and scripted browsers logging in through them.
+of its own on loopback, and scripted browsers logging in through them; and what eighth
+period costs (:mod:`bench_eighth`).
 
 Counted on both ends: the sandbox's ``/sandbox/stats`` (token and profile requests,
 accepted TCP connections) and the site's ``/bench/site-stats`` (every request it sent
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_contention as contention
+import bench_eighth as eighth
 import bench_site_probe as site_probe
 import requests
 from bench_browser import Browser, LoginFailed
@@ -290,6 +292,8 @@ def run(
                     oidc_browser = Browser(site_url, FIRST_PERSON, backend="ion-oidc")
                     browsers.append(oidc_browser)
                     result["oidc"] = measure_oidc(bench, oidc_browser, oidc_logins)
+                # Before the refresh phase, which expires every token at Ion.
+                result["eighth_page"] = eighth.page(bench, browsers[0], views=5)
                 # Over the whole run, warm-ups included: how far the site's pool grew.
                 result["site_connections_to_ion_total"] = site.stats()["connections_total"].get(
                     bench.ion_address, 0
@@ -302,6 +306,7 @@ def run(
             finally:
                 site.stop()
                 result["site_exceptions"] = site.exceptions()
+    result["blocks_year"] = eighth.year()
     return result
 
 

@@ -175,6 +175,45 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 NA,
             )
         )
+    out += eighth_rows(live)
+    return out
+
+
+EIGHTH_PAGE = "Requests to Ion per view of the example's eighth-period page"
+BLOCKS_YEAR = "Requests to Ion for a school year of eighth-period blocks, `IonClient.blocks()`"
+
+
+def eighth_rows(live: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The eighth-period page's requests per view and a year of blocks' requests."""
+    out = []
+    page = live.get("eighth_page")
+    if page:
+        value = page["requests_per_view"]
+        out.append(
+            (
+                EIGHTH_PAGE,
+                f"{_num(value)} ({page['views']} views of {page['blocks_shown']} blocks, "
+                f"{_errors(page['errors'])})",
+                "<= 4",
+                _met(value <= 4 and page["errors"] == 0),
+            )
+        )
+    else:
+        out.append((EIGHTH_PAGE, NA, "<= 4", NA))
+    year = live.get("blocks_year")
+    if year:
+        complete = year["blocks_listed"] == year["blocks_served"]
+        out.append(
+            (
+                BLOCKS_YEAR,
+                f"{year['requests']} ({year['blocks_listed']} of {year['blocks_served']} blocks "
+                "listed)",
+                "<= 2",
+                _met(year["requests"] <= 2 and complete),
+            )
+        )
+    else:
+        out.append((BLOCKS_YEAR, NA, "<= 2", NA))
     return out
 
 

@@ -7,7 +7,8 @@ the SQL of the measured logins). Two halves:
   faked with ``responses``: CPU time beside social-core's GitLab backend, database queries;
 * live (:mod:`bench_live`): the Ion sandbox and the example project as servers on loopback,
   scripted browsers logging in: requests and new TCP connections to Ion per login,
-  logins per second with 1, 8 and 32 users, refresh requests under contention;
+  logins per second with 1, 8 and 32 users, refresh requests under contention; requests to
+  Ion per view of the eighth-period page and per school year of blocks (:mod:`bench_eighth`);
 * at a distance (:mod:`bench_distance`): the callback over TLS through a proxy that
   simulates a round-trip time, in round trips, beside social-core's GitLab backend.
 

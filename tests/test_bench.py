@@ -5,6 +5,7 @@ numbers, gives well-formed figures and a table. No timing is asserted: figures c
 from __future__ import annotations
 
 import copy
+import datetime
 import importlib.util
 import json
 from pathlib import Path
@@ -97,6 +98,10 @@ def test_results_are_written_as_json_and_a_markdown_table(
     # Without the live half its figures say so instead of disappearing.
     assert "| Logins per second, 32 concurrent users | n/a | 0 errors | n/a |" in table
     assert "| Requests to Ion per login, OAuth2 (in-process fake) | 2 | 2 | met |" in table
+    assert (
+        "| Requests to Ion per view of the example's eighth-period page | n/a | <= 4 | n/a |"
+        in (table)
+    )
 
 
 def test_a_missed_goal_is_marked_missed(bench: ModuleType, results: dict[str, Any]) -> None:
@@ -219,3 +224,65 @@ def test_the_distance_table_counts_round_trips_against_the_goals(
     assert "| Backend | RTT 20 ms, steady | RTT 20 ms, after an idle gap | Goal | Goal met |" in (
         report.markdown(results)
     )
+
+
+@pytest.mark.parametrize(
+    ("per_view", "errors", "requests", "listed", "page_met", "year_met"),
+    [
+        (4.0, 0, 2, 172, "met", "met"),
+        (5.0, 0, 3, 172, "**missed**", "**missed**"),
+        # An error page costs fewer requests; a short list took fewer than a year's.
+        (2.0, 1, 1, 100, "**missed**", "**missed**"),
+    ],
+)
+def test_eighth_period_figures_are_held_to_their_goals(
+    bench: ModuleType,
+    results: dict[str, Any],
+    *,
+    per_view: float,
+    errors: int,
+    requests: int,
+    listed: int,
+    page_met: str,
+    year_met: str,
+) -> None:
+    import bench_report as report
+
+    results["live"] = {
+        "phases": {},
+        "eighth_page": {
+            "views": 5,
+            "errors": errors,
+            "blocks_shown": 2,
+            "requests_per_view": per_view,
+        },
+        "blocks_year": {"blocks_served": 172, "blocks_listed": listed, "requests": requests},
+    }
+    rows = {row[0]: row[1:] for row in report.rows(results)}
+
+    assert rows[report.EIGHTH_PAGE] == (
+        f"{per_view:.2f} (5 views of 2 blocks, {errors} error{'' if errors == 1 else 's'})",
+        "<= 4",
+        page_met,
+    )
+    assert rows[report.BLOCKS_YEAR] == (
+        f"{requests} ({listed} of 172 blocks listed)",
+        "<= 2",
+        year_met,
+    )
+
+
+def test_the_year_of_blocks_is_wednesdays_and_fridays_a_and_b(bench: ModuleType) -> None:
+    import bench_eighth as eighth
+
+    blocks = eighth.year_blocks()
+    dates = sorted({datetime.date.fromisoformat(block["date"]) for block in blocks})
+
+    assert [block["id"] for block in blocks] == list(range(1, len(blocks) + 1))
+    assert {block["block_letter"] for block in blocks} == {"A", "B"}
+    assert len(blocks) == 2 * len(dates)
+    assert {day.strftime("%A") for day in dates} == {"Wednesday", "Friday"}
+    assert dates[0] >= eighth.YEAR_START
+    assert dates[-1] <= eighth.YEAR_END
+    # More than a page of 100, at most Ion's largest page of 200: what a real year holds.
+    assert 100 < len(blocks) <= 200
