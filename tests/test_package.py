@@ -16,7 +16,8 @@ def test_the_version_matches_the_distribution_metadata():
     assert metadata.version("ion-oauth") == ion_oauth.__version__
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def test_the_version_sorts_after_the_2016_ion_oauth_on_pypi():
@@ -24,10 +25,11 @@ def test_the_version_sorts_after_the_2016_ion_oauth_on_pypi():
     assert tuple(int(part) for part in ion_oauth.__version__.split(".")[:2]) >= (1, 0)
 
 
-def test_every_install_line_in_the_readme_can_never_resolve_to_the_2016_release():
+def test_every_install_line_in_the_readme_and_docs_can_never_resolve_to_the_2016_release():
     lines = [
         line
-        for line in README.read_text().splitlines()
+        for document in DOCUMENTS
+        for line in document.read_text().splitlines()
         if re.search(r"pip install\b.*ion[-_]oauth", line, re.IGNORECASE)
     ]
     requirements = re.findall(r"pip install \"(ion-oauth[^\"]*)\"", "\n".join(lines))
