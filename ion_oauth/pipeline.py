@@ -1,6 +1,6 @@
 """Opt-in social-auth pipeline steps that keep a Django user in step with Ion.
 
-Add them after ``load_extra_data`` (see the README for the whole pipeline), except
+Add them after ``load_extra_data`` (``docs/pipeline.md`` has the whole pipeline), except
 ``associate_oauth2_user``, which goes after ``social_user``. Each does nothing for logins
 through other backends and writes to the database only when something changed.
 """

@@ -26,7 +26,10 @@ from typing import Any
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
 
 CHECK_ID = re.compile(r"ion_oauth\.[CEWID]\d{3}")
 LEVELS = {"C": "Critical", "E": "Error", "W": "Warning", "I": "Info", "D": "Debug"}
@@ -258,10 +261,26 @@ class IonChecksDirective(SphinxDirective):
             id_cell["ids"].append(nodes.make_id(check_id))
             level = LEVELS[check_id.split(".")[1][0]]
             rows.append([id_cell, cell(nodes.Text(level)), msg_cell, hint_cell])
-        return [table(["Id", "Level", "Message", "Hint"], rows, [15, 10, 45, 40])]
+        result = table(["Id", "Level", "Message", "Hint"], rows, [15, 10, 45, 40])
+        result["ion-checks"] = True
+        return [result]
+
+
+def each_check_id_once(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """On the page with the generated table, every check id appears exactly once."""
+    if not any(isinstance(n, nodes.table) and n.get("ion-checks") for n in doctree.findall()):
+        return
+    counts: dict[str, int] = {}
+    for check_id in CHECK_ID.findall(doctree.astext()):
+        counts[check_id] = counts.get(check_id, 0) + 1
+    repeated = sorted(check_id for check_id, count in counts.items() if count != 1)
+    if repeated:
+        # A warning names the page; ``-W`` makes it fail the build.
+        logger.warning("check ids named more than once: %s", repeated, location=docname)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("ion-settings", IonSettingsDirective)
     app.add_directive("ion-checks", IonChecksDirective)
+    app.connect("doctree-resolved", each_check_id_once)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
