@@ -45,8 +45,8 @@ from ion_oauth.resources import (
     Roster,
     SearchResult,
     Signup,
-    many,
 )
+from ion_oauth.resources.reading import many
 
 T = TypeVar("T")
 
