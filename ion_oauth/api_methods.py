@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from ion_oauth import transport
@@ -45,8 +45,8 @@ from ion_oauth.resources import (
     Roster,
     SearchResult,
     Signup,
-    many,
 )
+from ion_oauth.resources.reading import many
 
 T = TypeVar("T")
 
@@ -66,21 +66,26 @@ REFUSAL_REASONS = (
 PICTURE_YEARS = ("freshman", "sophomore", "junior", "senior")
 
 
-class IonApiMethods:
+class IonExchange(Protocol):
+    """What the typed methods need from the client they are mixed into;
+    :class:`~ion_oauth.api.IonClient` provides both."""
+
+    base_url: str
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """Send one request to Ion's API as the user; Ion's status, body and headers."""
+
+
+class IonApiMethods(IonExchange):
     """Ion's API endpoints as methods; see the module docstring."""
-
-    if TYPE_CHECKING:
-        base_url: str
-
-        def exchange(
-            self,
-            method: str,
-            path: str,
-            *,
-            params: Mapping[str, str] | None = None,
-            data: Mapping[str, str] | None = None,
-            accept: str = "application/json",
-        ) -> tuple[int, bytes, Mapping[str, str]]: ...
 
     # -- the directory and people ------------------------------------------------------
 
