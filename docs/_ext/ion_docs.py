@@ -17,11 +17,12 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -279,7 +280,26 @@ def each_check_id_once(app: Sphinx, doctree: nodes.document, docname: str) -> No
         logger.warning("check ids named more than once: %s", repeated, location=docname)
 
 
+def type_variables_as_text(
+    app: Sphinx, env: Any, node: nodes.Element, contnode: nodes.TextElement
+) -> nodes.Node | None:
+    """A ``TypeVar`` in a signature (``T``, ``View``) is not a class to link to: plain text.
+
+    Every other unresolved ion-oauth name stays an error under ``-n``.
+    """
+    target = str(node.get("reftarget", ""))
+    if node.get("refdomain") != "py" or not target.startswith("ion_oauth."):
+        return None
+    module_name, _, name = target.rpartition(".")
+    try:
+        value = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return None
+    return contnode if isinstance(value, TypeVar) else None
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("missing-reference", type_variables_as_text)
     app.add_directive("ion-settings", IonSettingsDirective)
     app.add_directive("ion-checks", IonChecksDirective)
     app.connect("doctree-resolved", each_check_id_once)
