@@ -237,6 +237,18 @@ def scan_checks(package: Path) -> dict[str, Check]:
     return checks
 
 
+def all_check_ids(package: Path) -> set[str]:
+    """Every string in the package's code that is exactly a check id, however it is used."""
+    return {
+        node.value
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and CHECK_ID.fullmatch(node.value)
+    }
+
+
 def check_sort_key(check_id: str) -> tuple[int, str]:
     return (0 if check_id.split(".")[1][0] in "CE" else 1, check_id)
 
@@ -247,9 +259,15 @@ class IonChecksDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         import ion_oauth
 
-        checks = scan_checks(Path(ion_oauth.__file__).parent)
+        package = Path(ion_oauth.__file__).parent
+        checks = scan_checks(package)
         if not checks:
             raise self.error("ion-checks: no check ids found in the package")
+        unread = sorted(all_check_ids(package) - set(checks))
+        if unread:
+            raise self.error(
+                f"ion-checks: the package names check ids whose message was not found: {unread}"
+            )
         rows = []
         for check_id in sorted(checks, key=check_sort_key):
             messages = checks[check_id].messages
