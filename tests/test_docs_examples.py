@@ -216,3 +216,29 @@ def test_a_quickstart_settings_block_extends_startproject_settings(
     )
     assert settings["INSTALLED_APPS"][-2:] == ["social_django", "ion_oauth"]
     assert "django.contrib.admin" in settings["INSTALLED_APPS"]
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub (and MyST's ``myst_heading_anchors``) gives a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_the_readmes_links_to_files_and_headings_resolve() -> None:
+    """The README is read on GitHub, outside the docs build that checks the docs' links."""
+    links = [
+        link
+        for link in LINK.findall((ROOT / "README.md").read_text())
+        if not link.startswith(("http://", "https://", "mailto:"))
+    ]
+    assert "docs/index.md" in links
+    for link in links:
+        path, _, anchor = link.partition("#")
+        target = ROOT / path if path else ROOT / "README.md"
+        assert target.is_file(), link
+        if anchor:
+            headings = re.findall(r"(?m)^#+ (.+)$", target.read_text())
+            assert anchor in {github_anchor(h) for h in headings}, link
