@@ -242,3 +242,37 @@ def test_the_readmes_links_to_files_and_headings_resolve() -> None:
         if anchor:
             headings = re.findall(r"(?m)^#+ (.+)$", target.read_text())
             assert anchor in {github_anchor(h) for h in headings}, link
+
+
+def message_templates() -> list[re.Pattern[str]]:
+    """Every string and f-string in the package, as a pattern (``{...}`` parts match anything)."""
+    import ion_oauth
+
+    templates = []
+    for path in Path(ion_oauth.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                templates.append(re.compile(re.escape(node.value)))
+            elif isinstance(node, ast.JoinedStr):
+                literal = "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
+                if len(literal) < 20:
+                    continue  # ``f"{reason} {hint}"`` would match any message at all
+                pattern = "".join(
+                    re.escape(str(value.value)) if isinstance(value, ast.Constant) else ".+?"
+                    for value in node.values
+                )
+                templates.append(re.compile(pattern))
+    return templates
+
+
+def test_every_message_on_the_errors_page_is_one_the_package_can_show() -> None:
+    """The table of failed-login messages is written by hand; each must match the code's text."""
+    table = (ROOT / "docs" / "errors.md").read_text().split("| What happened | The message |")[1]
+    messages = [
+        row.rsplit(" | ", 1)[1].rstrip(" |") for row in table.split("\n\n")[0].splitlines()[2:]
+    ]
+    assert len(messages) >= 15, messages
+    templates = message_templates()
+    unknown = [m for m in messages if not any(t.fullmatch(m) for t in templates)]
+    assert not unknown, unknown
+    assert not any(t.fullmatch("Ion did not answer at all. Please try again.") for t in templates)
