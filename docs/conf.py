@@ -37,6 +37,9 @@ root_doc = "index"
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence", "deflist"]
 
+# Messages and settings are quoted exactly as the package writes them: no curly quotes.
+smartquotes = False
+
 html_theme = "furo"
 html_title = f"ion-oauth {release}"
 html_static_path: list[str] = []

@@ -188,6 +188,18 @@ def message_of(call: ast.Call, known: dict[str, str]) -> tuple[str, str]:
     return render(msg, known), render(hint, known)
 
 
+def module_constants(tree: ast.Module) -> dict[str, str]:
+    return {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
 def scan_checks(package: Path) -> dict[str, Check]:
     checks: dict[str, Check] = {}
 
@@ -196,8 +208,24 @@ def scan_checks(package: Path) -> dict[str, Check]:
         if message not in entry.messages:
             entry.messages.append(message)
 
-    for path in sorted(package.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
+    trees = {path: ast.parse(path.read_text(), str(path)) for path in sorted(package.rglob("*.py"))}
+    # Each module's string constants (``OAUTH2_BACKEND = "ion_oauth.oauth.IonOauth2"``), its
+    # own and those it imports from the package, to fill in the messages that name them.
+    own = {path: module_constants(tree) for path, tree in trees.items()}
+    scope: dict[Path, dict[str, str]] = {}
+    for path, tree in trees.items():
+        scope[path] = dict(own[path])
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ion_oauth."):
+                parts = str(node.module).split(".")[1:]
+                source = package.joinpath(*parts).with_suffix(".py")
+                if not source.exists():
+                    source = package.joinpath(*parts, "__init__.py")
+                for alias in node.names:
+                    if alias.name in own.get(source, {}):
+                        scope[path][alias.asname or alias.name] = own[source][alias.name]
+
+    for path, tree in trees.items():
         functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
         for call in check_calls(tree):
             for keyword in call.keywords:
@@ -207,7 +235,7 @@ def scan_checks(package: Path) -> dict[str, Check]:
                         raise ExtensionError(
                             f"{path}: check id {value.value!r} is not ion_oauth.X000"
                         )
-                    add(str(value.value), message_of(call, {}))
+                    add(str(value.value), message_of(call, scope[path]))
         # Ids handed to a helper: ``_helper(..., invalid_id="ion_oauth.E005")``.
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
@@ -216,7 +244,8 @@ def scan_checks(package: Path) -> dict[str, Check]:
             if helper is None:
                 continue
             params = [a.arg for a in helper.args.args + helper.args.kwonlyargs]
-            known = {
+            known = dict(scope[path])
+            known |= {
                 param: str(arg.value)
                 for param, arg in zip(params, node.args, strict=False)
                 if isinstance(arg, ast.Constant)
