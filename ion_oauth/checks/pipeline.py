@@ -34,7 +34,8 @@ def check_pipeline(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         errors.append(
             Error(
                 "SOCIAL_AUTH_PIPELINE lacks steps an Ion login needs: " + ", ".join(missing) + ".",
-                hint="Start from the pipeline in the ion-oauth README.",
+                hint="Start from ion_oauth.presets.ION_PIPELINE (its steps are listed in the "
+                "ion-oauth documentation, docs/pipeline.md).",
                 id="ion_oauth.E009",
             )
         )
@@ -103,7 +104,8 @@ def check_oidc_pipeline(
                 "SOCIAL_AUTH_ION_OIDC_PIPELINE lacks steps an Ion login needs: "
                 + ", ".join(missing)
                 + ".",
-                hint="Start from the pipeline in the ion-oauth README.",
+                hint="Start from ion_oauth.presets.ION_OIDC_PIPELINE (see the ion-oauth "
+                "documentation, docs/oidc.md).",
                 id="ion_oauth.E023",
             )
         )

@@ -216,7 +216,8 @@ PINNED = {
         "SOCIAL_AUTH_PIPELINE lacks steps an Ion login needs: "
         "social_core.pipeline.social_auth.social_uid, "
         "social_core.pipeline.social_auth.associate_user.",
-        "Start from the pipeline in the ion-oauth README.",
+        "Start from ion_oauth.presets.ION_PIPELINE (its steps are listed in the ion-oauth "
+        "documentation, docs/pipeline.md).",
     ),
     "W003": (
         check_pipeline,
@@ -246,7 +247,8 @@ PINNED = {
         "SOCIAL_AUTH_ION_OIDC_PIPELINE lacks steps an Ion login needs: "
         "social_core.pipeline.social_auth.social_details, "
         "social_core.pipeline.social_auth.social_uid.",
-        "Start from the pipeline in the ion-oauth README.",
+        "Start from ion_oauth.presets.ION_OIDC_PIPELINE (see the ion-oauth documentation, "
+        "docs/oidc.md).",
     ),
     "W006": (
         check_pipeline_order,
