@@ -1,7 +1,7 @@
 """Mutation testing of ion-oauth's core modules with mutmut (``tox -e mutation``).
 
-Each module is mutated on its own, against its own unit tests (``MODULES`` below), in a
-scratch copy of the project under ``.mutation/<module>/``: mutmut (forkserver mode) makes
+Each module (or package: ``checks`` is every module of ``ion_oauth/checks/``) is mutated
+on its own, against its own unit tests (``MODULES`` below), in a scratch copy of the project under ``.mutation/<module>/``: mutmut (forkserver mode) makes
 every small change it can to the module ("mutants") and runs the tests that reach the
 changed function. A mutant the tests notice is *killed*; one they do not is *survived*.
 A survivor listed in ``mutation/equivalent.txt`` changes nothing anyone can observe; each
@@ -57,9 +57,10 @@ MODULES: dict[str, list[str]] = {
     "discovery": ["tests/test_oidc.py"],
     "pipeline": ["tests/test_pipeline.py", "tests/test_oidc.py"],
     "checks": [
-        "tests/test_checks.py",
-        # Builds a test database for each mutant; the registration test covers the same.
-        "--deselect=tests/test_checks.py::test_manage_py_check_runs_the_checks",
+        "tests/checks",
+        # Builds a test database for each mutant; the registration tests cover the same.
+        "--deselect=tests/checks/test_registration.py"
+        "::test_manage_py_check_runs_each_modules_checks",
     ],
     "api": [
         "tests/test_api.py",
@@ -188,6 +189,24 @@ def _decorator_name(node: ast.expr) -> str:
 # -- one module -----------------------------------------------------------------------
 
 
+def sources(module: str, root: Path = ROOT) -> list[Path]:
+    """The files a module name stands for: ``ion_oauth/<module>.py``, or every ``.py`` file
+    of the package ``ion_oauth/<module>/``."""
+    single = root / "ion_oauth" / f"{module}.py"
+    if single.is_file():
+        return [single]
+    return sorted((root / "ion_oauth" / module).glob("*.py"))
+
+
+def mutate_pattern(module: str, root: Path = ROOT) -> str:
+    """mutmut's ``only_mutate`` glob for a module or package."""
+    return (
+        f"ion_oauth/{module}.py"
+        if (root / "ion_oauth" / f"{module}.py").is_file()
+        else (f"ion_oauth/{module}/*")
+    )
+
+
 def prepare(module: str, tests: list[str]) -> Path:
     """A scratch copy of the project whose pyproject.toml tells mutmut what to do."""
     work = WORK / module
@@ -200,7 +219,7 @@ def prepare(module: str, tests: list[str]) -> Path:
     config = f"""
 [tool.mutmut]
 source_paths = ["ion_oauth"]
-only_mutate = ["ion_oauth/{module}.py"]
+only_mutate = ["{mutate_pattern(module)}"]
 pytest_add_cli_args_test_selection = {selection}
 pytest_add_cli_args = ["-p", "no:cacheprovider"]
 process_isolation = "forkserver"
@@ -239,7 +258,7 @@ def run_module(module: str, jobs: int) -> Outcome:
     )
     data = json.loads(collected.stdout)
     outcome = Outcome(module, seconds, data["statuses"], data["diffs"])
-    outcome.unreachable = unreachable_functions(ROOT / "ion_oauth" / f"{module}.py")
+    outcome.unreachable = [f for path in sources(module) for f in unreachable_functions(path)]
     return outcome
 
 
@@ -317,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     equivalents = load_equivalents()
     outcomes = []
     for module in modules:
-        print(f"mutating ion_oauth/{module}.py against {' '.join(MODULES[module])}", flush=True)
+        print(f"mutating {mutate_pattern(module)} against {' '.join(MODULES[module])}", flush=True)
         outcome = run_module(module, args.jobs)
         apply_equivalents(outcome, equivalents)
         outcomes.append(outcome)
