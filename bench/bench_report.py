@@ -1,7 +1,13 @@
-"""The benchmark's results as a Markdown table, each figure beside its goal."""
+"""The benchmark's results as a Markdown table, each figure beside its goal; and
+``python bench/bench_report.py --publish``, which writes them into docs/cost.md."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 NA = "n/a"
@@ -333,3 +339,58 @@ def markdown(results: dict[str, Any]) -> str:
         f"{env['django']}, social-auth-core {env['social_core']}; {env['command']}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The committed copy of the results that docs/cost.md's tables are made from.
+PUBLISHED = ROOT / "docs" / "bench-results.json"
+COST = ROOT / "docs" / "cost.md"
+BEGIN = (
+    "<!-- Generated from docs/bench-results.json by `python bench/bench_report.py --publish`. -->"
+)
+END = "<!-- End of the generated tables. -->"
+
+
+def with_tables(page: str, results: dict[str, Any]) -> str:
+    """``page`` with the tables between its markers made anew from ``results``."""
+    start, end = page.find(BEGIN), page.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{COST.name} has no {BEGIN!r} ... {END!r} markers")
+    return page[: start + len(BEGIN)] + "\n\n" + markdown(results) + "\n" + page[end:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--publish``: copy a run's results.json to docs/ and write docs/cost.md's tables from
+    it; ``--check``: exit 1 if docs/cost.md's tables differ from what that copy gives."""
+    parser = argparse.ArgumentParser(prog="python bench/bench_report.py", description=__doc__)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--publish", action="store_true", help="publish a run's results")
+    action.add_argument("--check", action="store_true", help="check docs/cost.md is current")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "bench-results" / "results.json",
+        help="the run to publish (default: bench-results/results.json)",
+    )
+    args = parser.parse_args(argv)
+    page = COST.read_text()
+    if args.check:
+        current = with_tables(page, json.loads(PUBLISHED.read_text())) == page
+        print(
+            f"{COST.name} is current"
+            if current
+            else f"{COST.name} differs from {PUBLISHED.name}; run --publish"
+        )
+        return 0 if current else 1
+    results = json.loads(args.results.read_text())
+    # tox passes --out as an absolute path; the page names it from the checkout instead.
+    environment = results["environment"]
+    environment["command"] = environment["command"].replace(f"{ROOT}{os.sep}", "")
+    PUBLISHED.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    COST.write_text(with_tables(page, results))
+    print(f"wrote {PUBLISHED.relative_to(ROOT)} and the tables of {COST.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -265,3 +265,31 @@ def test_the_year_of_blocks_is_wednesdays_and_fridays_a_and_b(bench: ModuleType)
     assert dates[-1] <= eighth.YEAR_END
     # More than a page of 100, at most Ion's largest page of 200: what a real year holds.
     assert 100 < len(blocks) <= 200
+
+
+def test_the_cost_pages_tables_are_the_published_results(bench: ModuleType) -> None:
+    """docs/cost.md's tables come from docs/bench-results.json, never edited by hand."""
+    import bench_report as report
+
+    page = report.COST.read_text()
+    published = json.loads(report.PUBLISHED.read_text())
+
+    assert report.with_tables(page, published) == page
+
+
+def test_publishing_writes_the_tables_between_the_markers_only(bench: ModuleType) -> None:
+    import bench_report as report
+
+    page = f"intro\n{report.BEGIN}\nold table\n{report.END}\nafter\n"
+    published = json.loads(report.PUBLISHED.read_text())
+
+    assert report.with_tables(page, published) == (
+        f"intro\n{report.BEGIN}\n\n{report.markdown(published)}\n{report.END}\nafter\n"
+    )
+
+
+def test_a_page_without_the_markers_cannot_be_published_to(bench: ModuleType) -> None:
+    import bench_report as report
+
+    with pytest.raises(ValueError, match=r"no .* markers"):
+        report.with_tables("no markers here\n", {})
