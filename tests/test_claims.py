@@ -28,6 +28,8 @@ from ion_oauth.claims import (
 from ion_oauth.exceptions import IonResponseError
 
 KID = "ion-key-1"
+#: Stands for the backend a refusal names (a site's handler reads ``error.backend``).
+BACKEND: Any = object()
 
 
 def discovery(**overrides: Any) -> dict[str, Any]:
@@ -126,7 +128,14 @@ def test_an_issuer_with_a_trailing_slash_is_accepted():
 
 
 @pytest.mark.parametrize(
-    "issuer", [ION, f"{ION}/oauth2", f"{ION}/other/oauth", "https://evil.example.test/oauth"]
+    "issuer",
+    [
+        ION,
+        f"{ION}/oauth2",
+        f"{ION}/oauthX",
+        f"{ION}/other/oauth",
+        "https://evil.example.test/oauth",
+    ],
 )
 def test_an_issuer_other_than_the_base_urls_oauth_is_refused(issuer, caplog):
     with (
@@ -431,3 +440,71 @@ def test_at_hash_is_the_left_half_of_the_sha256_unpadded():
 
 def test_at_hash_of_a_token_that_is_not_ascii_is_still_a_hash():
     assert at_hash("tök") == at_hash("t?k")
+
+
+def test_a_base_url_ending_in_other_characters_is_kept_whole():
+    base_url = f"{ION}/IX"
+    body = discovery(issuer=f"{base_url}/oauth")
+
+    assert parse_discovery(body, base_url=base_url + "/")["issuer"] == f"{base_url}/oauth"
+
+
+def test_an_endpoint_without_a_host_is_refused():
+    base_url = "https://xxxx"
+    body = {
+        "issuer": f"{base_url}/oauth",
+        "authorization_endpoint": f"{base_url}/a",
+        "token_endpoint": "https://:443/oauth/token/",
+        "jwks_uri": f"{base_url}/k",
+    }
+
+    with pytest.raises(IonResponseError) as caught:
+        parse_discovery(body, base_url=base_url)
+
+    assert caught.value.message == away("token_endpoint", base_url)
+
+
+# -- every refusal names the backend and the stage --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "refuse",
+    [
+        lambda stage: parse_discovery(discovery(issuer=None), backend=BACKEND, stage=stage),
+        lambda stage: parse_discovery(
+            discovery(end_session_endpoint=5), backend=BACKEND, stage=stage
+        ),
+        lambda stage: parse_discovery(
+            discovery(issuer="https://evil.example.test/oauth"),
+            backend=BACKEND,
+            stage=stage,
+            base_url=ION,
+        ),
+        lambda stage: parse_jwks({}, backend=BACKEND, stage=stage),
+        lambda stage: parse_claims(claims(sub=None), backend=BACKEND, stage=stage),
+        lambda stage: parse_claims(claims(email=5), backend=BACKEND, stage=stage),
+        lambda stage: parse_claims(claims(is_sysadmin="no"), backend=BACKEND, stage=stage),
+        lambda stage: parse_claims(claims(groups="staff"), backend=BACKEND, stage=stage),
+    ],
+    ids=[
+        "endpoint",
+        "end-session",
+        "away-from-ion",
+        "keys",
+        "required-claim",
+        "text-claim",
+        "flag-claim",
+        "groups",
+    ],
+)
+def test_a_refusal_names_the_backend_and_the_callers_stage(refuse):
+    with pytest.raises(IonResponseError) as caught:
+        refuse("auth_complete")
+
+    assert caught.value.backend is BACKEND
+    assert caught.value.stage == "auth_complete"
+
+
+def test_id_token_errors_name_the_backend():
+    assert invalid_id_token(BACKEND, "has expired", "response_expired").backend is BACKEND
+    assert unknown_key(BACKEND, KID).backend is BACKEND
