@@ -11,9 +11,4 @@ class IonOauthConfig(AppConfig):
     verbose_name = "Ion OAuth"
 
     def ready(self) -> None:
-        from ion_oauth import (  # noqa: F401 - registers the checks
-            checks,
-            cookies,
-            security_checks,
-            site_checks,
-        )
+        from ion_oauth import checks  # noqa: F401 - registers the checks

@@ -1,7 +1,7 @@
 """Mutation testing of ion-oauth's core modules with mutmut (``tox -e mutation``).
 
-Each module is mutated on its own, against its own unit tests (``MODULES`` below), in a
-scratch copy of the project under ``.mutation/<module>/``: mutmut (forkserver mode) makes
+Each module (or package: ``checks`` is every module of ``ion_oauth/checks/``) is mutated
+on its own, against its own unit tests (``MODULES`` below), in a scratch copy of the project under ``.mutation/<module>/``: mutmut (forkserver mode) makes
 every small change it can to the module ("mutants") and runs the tests that reach the
 changed function. A mutant the tests notice is *killed*; one they do not is *survived*.
 A survivor listed in ``mutation/equivalent.txt`` changes nothing anyone can observe; each
@@ -58,9 +58,10 @@ MODULES: dict[str, list[str]] = {
     "discovery": ["tests/test_discovery.py", "tests/test_oidc.py"],
     "pipeline": ["tests/test_pipeline.py", "tests/test_oidc.py"],
     "checks": [
-        "tests/test_checks.py",
-        # Builds a test database for each mutant; the registration test covers the same.
-        "--deselect=tests/test_checks.py::test_manage_py_check_runs_the_checks",
+        "tests/checks",
+        # Builds a test database for each mutant; the registration tests cover the same.
+        "--deselect=tests/checks/test_registration.py"
+        "::test_manage_py_check_runs_each_modules_checks",
     ],
     "api": [
         "tests/test_api.py",
@@ -202,11 +203,6 @@ def _decorator_name(node: ast.expr) -> str:
 # -- one module -----------------------------------------------------------------------
 
 
-def source_of(module: str) -> str:
-    """The path of a module (``claims``, or ``checks.settings`` in a subpackage)."""
-    return f"ion_oauth/{module.replace('.', '/')}.py"
-
-
 def strip_decorators(source: str) -> str:
     """``source`` without the lines that apply one of :data:`STRIPPED_DECORATORS`."""
     kept = []
@@ -218,6 +214,24 @@ def strip_decorators(source: str) -> str:
     return "".join(kept)
 
 
+def sources(module: str, root: Path = ROOT) -> list[Path]:
+    """The files a module name stands for: ``ion_oauth/<module>.py``, or every ``.py`` file
+    of the package ``ion_oauth/<module>/``."""
+    single = root / "ion_oauth" / f"{module}.py"
+    if single.is_file():
+        return [single]
+    return sorted((root / "ion_oauth" / module).glob("*.py"))
+
+
+def mutate_pattern(module: str, root: Path = ROOT) -> str:
+    """mutmut's ``only_mutate`` glob for a module or package."""
+    return (
+        f"ion_oauth/{module}.py"
+        if (root / "ion_oauth" / f"{module}.py").is_file()
+        else (f"ion_oauth/{module}/*")
+    )
+
+
 def prepare(module: str, tests: list[str]) -> Path:
     """A scratch copy of the project whose pyproject.toml tells mutmut what to do."""
     work = WORK / module
@@ -226,13 +240,13 @@ def prepare(module: str, tests: list[str]) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     shutil.copytree(ROOT / "ion_oauth", work / "ion_oauth", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
-    mutated = work / source_of(module)
-    mutated.write_text(strip_decorators(mutated.read_text()))
+    for mutated in sources(module, work):
+        mutated.write_text(strip_decorators(mutated.read_text()))
     selection = json.dumps(tests)
     config = f"""
 [tool.mutmut]
 source_paths = ["ion_oauth"]
-only_mutate = ["{source_of(module)}"]
+only_mutate = ["{mutate_pattern(module)}"]
 pytest_add_cli_args_test_selection = {selection}
 pytest_add_cli_args = ["-p", "no:cacheprovider"]
 process_isolation = "forkserver"
@@ -271,7 +285,7 @@ def run_module(module: str, jobs: int) -> Outcome:
     )
     data = json.loads(collected.stdout)
     outcome = Outcome(module, seconds, data["statuses"], data["diffs"])
-    outcome.unreachable = unreachable_functions(ROOT / source_of(module))
+    outcome.unreachable = [f for path in sources(module) for f in unreachable_functions(path)]
     return outcome
 
 
@@ -349,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     equivalents = load_equivalents()
     outcomes = []
     for module in modules:
-        print(f"mutating {source_of(module)} against {' '.join(MODULES[module])}", flush=True)
+        print(f"mutating {mutate_pattern(module)} against {' '.join(MODULES[module])}", flush=True)
         outcome = run_module(module, args.jobs)
         apply_equivalents(outcome, equivalents)
         outcomes.append(outcome)

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.http.request import validate_host
 from django.urls import NoReverseMatch, reverse
 
-from ion_oauth.checks import LOOPBACK_HOSTS
-from ion_oauth.cookies import cookie_errors
+from ion_oauth.checks.common import LOOPBACK_HOSTS
+from ion_oauth.checks.cookies import cookie_errors
 from ion_oauth.doctor.findings import Finding
 
 SITE = "site"

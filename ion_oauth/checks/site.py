@@ -1,5 +1,7 @@
-"""System checks for how a site is wired around the backends (``manage.py check``): URLs,
-middleware, backend paths, the sandbox's credentials and ``DEBUG``. Ids E014-E017, W007."""
+"""System checks of how a site is wired around the Ion backends: the backend paths in
+``AUTHENTICATION_BACKENDS``, social-auth's URLs, its exception middleware, and what ``DEBUG``
+does to a failed login. Ids E014-E016 and W007.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +11,13 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from ion_oauth.conf import DEFAULTS
+from ion_oauth.checks.common import ION_BACKENDS, ion_backends
 
-OAUTH2_BACKEND = "ion_oauth.oauth.IonOauth2"
-OIDC_BACKEND = "ion_oauth.oidc.IonOpenIdConnect"
-ION_BACKENDS = (OAUTH2_BACKEND, OIDC_BACKEND)
 EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
-#: The client ids ``python -m ion_oauth.sandbox`` registers unless told otherwise.
-SANDBOX_CLIENT_PREFIX = "ion-sandbox"
-
-
-def _ion_backends() -> list[str]:
-    return [b for b in getattr(settings, "AUTHENTICATION_BACKENDS", []) if b in ION_BACKENDS]
 
 
 def _looks_like_ion(path: str) -> bool:
@@ -34,7 +27,6 @@ def _looks_like_ion(path: str) -> bool:
     return bool(difflib.get_close_matches(lowered, [b.lower() for b in ION_BACKENDS], cutoff=0.8))
 
 
-@register(Tags.compatibility)
 def check_backend_paths(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
@@ -58,10 +50,9 @@ def check_backend_paths(
     return errors
 
 
-@register(Tags.urls)
 def check_urls(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """E014: social-auth's URLs are not mounted, so the first click would be a NoReverseMatch."""
-    if not _ion_backends() or not apps.is_installed("social_django"):
+    if not ion_backends() or not apps.is_installed("social_django"):
         return []
     try:
         reverse("social:complete", args=["ion"])
@@ -91,10 +82,9 @@ def _is_exception_middleware(path: str) -> bool:
     return isinstance(middleware, type) and issubclass(middleware, SocialAuthExceptionMiddleware)
 
 
-@register(Tags.compatibility)
 def check_middleware(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """E015: without SocialAuthExceptionMiddleware (or a subclass) failed logins are 500s."""
-    if not _ion_backends() or not apps.is_installed("social_django"):
+    if not ion_backends() or not apps.is_installed("social_django"):
         return []
     middleware = getattr(settings, "MIDDLEWARE", None) or []
     if any(_is_exception_middleware(path) for path in middleware):
@@ -109,46 +99,11 @@ def check_middleware(app_configs: Sequence[Any] | None = None, **kwargs: Any) ->
     ]
 
 
-@register(Tags.security)
-def check_sandbox_credentials(
-    app_configs: Sequence[Any] | None = None, **kwargs: Any
-) -> list[CheckMessage]:
-    """E017: the sandbox's client id is sent to the real Ion (no base URL was set)."""
-    errors: list[CheckMessage] = []
-    pairs = [
-        (OAUTH2_BACKEND, "SOCIAL_AUTH_ION_KEY", ("SOCIAL_AUTH_ION_BASE_URL",)),
-        (
-            OIDC_BACKEND,
-            "SOCIAL_AUTH_ION_OIDC_KEY",
-            ("SOCIAL_AUTH_ION_OIDC_BASE_URL", "SOCIAL_AUTH_ION_BASE_URL"),
-        ),
-    ]
-    for backend, key_name, url_names in pairs:
-        key = getattr(settings, key_name, None)
-        if backend not in _ion_backends() or not isinstance(key, str):
-            continue
-        if not key.startswith(SANDBOX_CLIENT_PREFIX):
-            continue
-        url = next((getattr(settings, n) for n in url_names if getattr(settings, n, None)), None)
-        if str(url or DEFAULTS["BASE_URL"]).rstrip("/") == DEFAULTS["BASE_URL"]:
-            errors.append(
-                Error(
-                    f"{key_name} is the Ion sandbox's client id ('{key}'), but the login "
-                    f"goes to the real Ion ({DEFAULTS['BASE_URL']}), which does not know it.",
-                    hint=f"Set {url_names[0]} to the URL the sandbox printed "
-                    '(e.g. "http://127.0.0.1:8080"), or use your application\'s id from Ion.',
-                    id="ion_oauth.E017",
-                )
-            )
-    return errors
-
-
-@register(Tags.security)
 def check_debug_errors(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """W007: with DEBUG on, social-auth re-raises login errors unless told not to."""
-    if not _ion_backends() or not getattr(settings, "DEBUG", False):
+    if not ion_backends() or not getattr(settings, "DEBUG", False):
         return []
     names = ["SOCIAL_AUTH_RAISE_EXCEPTIONS", "SOCIAL_AUTH_ION_RAISE_EXCEPTIONS"]
     if any(hasattr(settings, name) for name in names):

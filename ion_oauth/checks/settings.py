@@ -1,6 +1,6 @@
-"""System checks (``manage.py check``) for a site that logs in with Ion.
-
-Ids are stable and listed in the README; each message names the setting to change.
+"""System checks of the Ion settings themselves: which Ion backends are listed, each
+backend's client id, secret and PKCE, where Ion is, timeouts, scopes, roles and the OpenID
+Connect group map. Ids E001-E013, E018, E022, W001, W002 and W005.
 """
 
 from __future__ import annotations
@@ -11,41 +11,23 @@ from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
-from ion_oauth.conf import PREFIX, ROLES, ion_settings
-
-OAUTH2_BACKEND = "ion_oauth.oauth.IonOauth2"
-OIDC_BACKEND = "ion_oauth.oidc.IonOpenIdConnect"
-
-#: Steps without which an Ion login cannot produce a logged-in, linked user.
-REQUIRED_STEPS = (
-    "social_core.pipeline.social_auth.social_details",
-    "social_core.pipeline.social_auth.social_uid",
-    "social_core.pipeline.social_auth.social_user",
-    "social_core.pipeline.social_auth.associate_user",
+from ion_oauth.checks.common import (
+    LOOPBACK_HOSTS,
+    OAUTH2_BACKEND,
+    OIDC_BACKEND,
+    backends,
+    setting,
 )
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def _setting(name: str, default: Any = None) -> Any:
-    return getattr(settings, PREFIX + name, default)
-
-
-def _backends() -> list[str]:
-    return list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
-
-
-def _pipeline() -> list[str] | None:
-    pipeline = _setting("PIPELINE") or getattr(settings, "SOCIAL_AUTH_PIPELINE", None)
-    return None if pipeline is None else list(pipeline)
+from ion_oauth.conf import DEFAULTS, ROLES, ion_settings
 
 
 def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """Backends, the OAuth2 backend's credentials, apps, the base URL and the scope."""
     errors: list[CheckMessage] = []
-    backends = _backends()
-    if OAUTH2_BACKEND not in backends and OIDC_BACKEND not in backends:
+    listed = backends()
+    if OAUTH2_BACKEND not in listed and OIDC_BACKEND not in listed:
         errors.append(
             Error(
                 "No Ion backend is in AUTHENTICATION_BACKENDS.",
@@ -53,7 +35,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="ion_oauth.E001",
             )
         )
-    if OAUTH2_BACKEND in backends or OIDC_BACKEND not in backends:
+    if OAUTH2_BACKEND in listed or OIDC_BACKEND not in listed:
         errors.extend(_oauth2_credential_errors())
     if not apps.is_installed("social_django"):
         errors.append(
@@ -73,7 +55,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         )
     )
     try:
-        timeout_ok = float(_setting("TIMEOUT", 10.0)) > 0
+        timeout_ok = float(setting("TIMEOUT", 10.0)) > 0
     except (TypeError, ValueError):
         timeout_ok = False
     if not timeout_ok:
@@ -85,7 +67,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
     try:
-        max_idle_ok = float(_setting("MAX_IDLE", 1.5)) >= 0
+        max_idle_ok = float(setting("MAX_IDLE", 1.5)) >= 0
     except (TypeError, ValueError):
         max_idle_ok = False
     if not max_idle_ok:
@@ -97,7 +79,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="ion_oauth.E018",
             )
         )
-    if "openid" in (_setting("SCOPE", []) or []):
+    if "openid" in (setting("SCOPE", []) or []):
         errors.append(
             Warning(
                 "SOCIAL_AUTH_ION_SCOPE asks for 'openid': the OAuth2 backend leaves it out, "
@@ -112,7 +94,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
 
 def _oauth2_credential_errors() -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    if not _setting("KEY"):
+    if not setting("KEY"):
         errors.append(
             Error(
                 "SOCIAL_AUTH_ION_KEY is not set.",
@@ -121,9 +103,9 @@ def _oauth2_credential_errors() -> list[CheckMessage]:
                 id="ion_oauth.E002",
             )
         )
-    if _setting("SECRET"):
+    if setting("SECRET"):
         return errors
-    if _setting("USE_PKCE", True):
+    if setting("USE_PKCE", True):
         errors.append(
             Warning(
                 "SOCIAL_AUTH_ION_SECRET is not set, so logins work only for a public client on Ion.",
@@ -173,7 +155,7 @@ def check_roles(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list
     """Role names in the role settings must be roles Ion has."""
     errors: list[CheckMessage] = []
     for name in ("ROLE_GROUPS", "STAFF_ROLES", "SUPERUSER_ROLES"):
-        unknown = sorted(set(_setting(name, ()) or ()) - set(ROLES))
+        unknown = sorted(set(setting(name, ()) or ()) - set(ROLES))
         if unknown:
             errors.append(
                 Error(
@@ -185,48 +167,12 @@ def check_roles(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list
     return errors
 
 
-def check_pipeline(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    """A custom SOCIAL_AUTH_PIPELINE must still link and store an Ion login safely."""
-    pipeline = _pipeline()
-    if pipeline is None:
-        return []
-    errors: list[CheckMessage] = []
-    missing = [step for step in REQUIRED_STEPS if step not in pipeline]
-    if missing:
-        errors.append(
-            Error(
-                "SOCIAL_AUTH_PIPELINE lacks steps an Ion login needs: " + ", ".join(missing) + ".",
-                hint="Start from the pipeline in the ion-oauth README.",
-                id="ion_oauth.E009",
-            )
-        )
-    if "social_core.pipeline.social_auth.load_extra_data" not in pipeline:
-        errors.append(
-            Warning(
-                "SOCIAL_AUTH_PIPELINE lacks load_extra_data, so Ion tokens are not stored "
-                "and API calls and token refresh cannot work.",
-                hint="Add 'social_core.pipeline.social_auth.load_extra_data' after associate_user.",
-                id="ion_oauth.W003",
-            )
-        )
-    if "social_core.pipeline.social_auth.associate_by_email" in pipeline:
-        errors.append(
-            Warning(
-                "SOCIAL_AUTH_PIPELINE contains associate_by_email: an Ion login would be "
-                "attached to any existing account with the same email address.",
-                hint="Remove associate_by_email unless every account's email is verified.",
-                id="ion_oauth.W004",
-            )
-        )
-    return errors
-
-
 def check_oidc(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    """The OpenID Connect backend's client, base URL, scope, group map and pipeline."""
-    if OIDC_BACKEND not in _backends():
+    """The OpenID Connect backend's client, base URL, scope and group map."""
+    if OIDC_BACKEND not in backends():
         return []
     errors: list[CheckMessage] = []
-    if not _setting("OIDC_KEY"):
+    if not setting("OIDC_KEY"):
         errors.append(
             Error(
                 "SOCIAL_AUTH_ION_OIDC_KEY is not set.",
@@ -235,7 +181,7 @@ def check_oidc(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[
                 id="ion_oauth.E010",
             )
         )
-    if not _setting("OIDC_SECRET"):
+    if not setting("OIDC_SECRET"):
         errors.append(
             Warning(
                 "SOCIAL_AUTH_ION_OIDC_SECRET is not set, so OpenID Connect logins work only "
@@ -244,7 +190,7 @@ def check_oidc(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[
                 id="ion_oauth.W005",
             )
         )
-    base_url = _setting("OIDC_BASE_URL")
+    base_url = setting("OIDC_BASE_URL")
     if base_url is not None:
         errors.extend(
             _base_url_errors(
@@ -254,7 +200,7 @@ def check_oidc(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[
                 cleartext_id="ion_oauth.E011",
             )
         )
-    if _setting("OIDC_IGNORE_DEFAULT_SCOPE") and "profile" not in (_setting("OIDC_SCOPE") or []):
+    if setting("OIDC_IGNORE_DEFAULT_SCOPE") and "profile" not in (setting("OIDC_SCOPE") or []):
         errors.append(
             Error(
                 "SOCIAL_AUTH_ION_OIDC_SCOPE leaves out 'profile', so Ion's ID token carries no "
@@ -263,7 +209,7 @@ def check_oidc(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[
                 id="ion_oauth.E012",
             )
         )
-    group_map = _setting("OIDC_GROUP_MAP")
+    group_map = setting("OIDC_GROUP_MAP")
     if group_map is not None and not (
         isinstance(group_map, Mapping)
         and all(isinstance(k, str) and isinstance(v, str) and v for k, v in group_map.items())
@@ -275,31 +221,24 @@ def check_oidc(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[
                 id="ion_oauth.E013",
             )
         )
-    pipeline = _pipeline() or []
-    step = "ion_oauth.pipeline.associate_oauth2_user"
-    after, before = (
-        "social_core.pipeline.social_auth.social_user",
-        "social_core.pipeline.user.create_user",
-    )
-    if step in pipeline and not (
-        after in pipeline
-        and pipeline.index(after) < pipeline.index(step)
-        and (before not in pipeline or pipeline.index(step) < pipeline.index(before))
-    ):
-        errors.append(
-            Warning(
-                f"SOCIAL_AUTH_PIPELINE has {step} in the wrong place: it must come after "
-                "social_user and before create_user, or it links nobody.",
-                hint=f"Put '{step}' right after '{after}'.",
-                id="ion_oauth.W006",
-            )
-        )
     return errors
 
 
-# Registered here rather than with @register, so that each check stays a plain function
-# that mutation testing (tox -e mutation) can reach.
-register(check_settings, Tags.security, Tags.compatibility)
-register(check_roles, Tags.security)
-register(check_pipeline, Tags.security)
-register(check_oidc, Tags.security, Tags.compatibility)
+def check_oidc_client(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """An OpenID Connect client with neither a secret nor PKCE proves nothing."""
+    if OIDC_BACKEND not in backends() or setting("OIDC_SECRET"):
+        return []
+    use_pkce = setting("OIDC_USE_PKCE", setting("USE_PKCE", DEFAULTS["USE_PKCE"]))
+    if use_pkce:
+        return []
+    return [
+        Error(
+            "SOCIAL_AUTH_ION_OIDC_SECRET is not set and PKCE is off for OpenID Connect: "
+            "nothing proves the login is this site's.",
+            hint="Set SOCIAL_AUTH_ION_OIDC_SECRET, or turn SOCIAL_AUTH_ION_OIDC_USE_PKCE "
+            "(or SOCIAL_AUTH_ION_USE_PKCE) back on.",
+            id="ion_oauth.E022",
+        )
+    ]

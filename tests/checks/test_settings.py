@@ -1,13 +1,15 @@
-"""ion_oauth.checks: one test per check id, and one that ``manage.py check`` runs them."""
+"""ion_oauth.checks.settings: one test per check id, each failing and passing, and every
+message word for word."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from ion_oauth.checks import check_oidc, check_pipeline, check_roles, check_settings
+from ion_oauth.checks.pipeline import check_pipeline, check_pipeline_order
+from ion_oauth.checks.settings import check_oidc, check_oidc_client, check_roles, check_settings
+
+BOTH = ["ion_oauth.oauth.IonOauth2", "ion_oauth.oidc.IonOpenIdConnect"]
 
 
 def ids(messages) -> list[str]:
@@ -15,15 +17,7 @@ def ids(messages) -> list[str]:
 
 
 def test_the_test_site_passes_every_check():
-    assert check_settings() + check_roles() + check_pipeline() == []
-
-
-@pytest.mark.django_db  # Django 6.1's check command also inspects the database
-def test_manage_py_check_runs_the_checks():
-    with override_settings(SOCIAL_AUTH_ION_KEY=""), pytest.raises(SystemCheckError) as caught:
-        call_command("check")
-
-    assert "ion_oauth.E002" in str(caught.value)
+    assert check_settings() + check_roles() + check_oidc() + check_oidc_client() == []
 
 
 @override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"])
@@ -106,6 +100,12 @@ def test_e007_timeout_not_a_positive_number(settings, timeout):
     assert ids(check_settings()) == ["ion_oauth.E007"]
 
 
+def test_a_timeout_under_a_second_is_fine(settings):
+    settings.SOCIAL_AUTH_ION_TIMEOUT = 0.5
+
+    assert check_settings() == []
+
+
 @pytest.mark.parametrize("max_idle", [-0.5, "soon", None])
 def test_e018_max_idle_not_a_number_of_seconds(settings, max_idle):
     settings.SOCIAL_AUTH_ION_MAX_IDLE = max_idle
@@ -146,59 +146,7 @@ def test_e008_unknown_role_names(settings, name):
     assert "teachers" in error.msg
 
 
-def test_e009_pipeline_without_the_steps_a_login_needs(settings):
-    settings.SOCIAL_AUTH_PIPELINE = [
-        s
-        for s in settings.SOCIAL_AUTH_PIPELINE
-        if s != "social_core.pipeline.social_auth.associate_user"
-    ]
-
-    [error] = check_pipeline()
-
-    assert error.id == "ion_oauth.E009"
-    assert "associate_user" in error.msg
-
-
-def test_w003_pipeline_without_load_extra_data(settings):
-    settings.SOCIAL_AUTH_PIPELINE = [
-        s for s in settings.SOCIAL_AUTH_PIPELINE if not s.endswith("load_extra_data")
-    ]
-
-    assert ids(check_pipeline()) == ["ion_oauth.W003"]
-
-
-def test_w004_pipeline_with_associate_by_email(settings):
-    settings.SOCIAL_AUTH_PIPELINE = [
-        *settings.SOCIAL_AUTH_PIPELINE,
-        "social_core.pipeline.social_auth.associate_by_email",
-    ]
-
-    assert ids(check_pipeline()) == ["ion_oauth.W004"]
-
-
-def test_the_ion_specific_pipeline_setting_is_checked_first(settings):
-    settings.SOCIAL_AUTH_ION_PIPELINE = ["social_core.pipeline.social_auth.social_details"]
-
-    assert ids(check_pipeline()) == ["ion_oauth.E009", "ion_oauth.W003"]
-
-
-def test_social_cores_default_pipeline_needs_no_check(settings):
-    del settings.SOCIAL_AUTH_PIPELINE
-
-    assert check_pipeline() == []
-
-
 # -- the OpenID Connect backend -------------------------------------------------------------
-
-OIDC_ONLY = ["ion_oauth.oidc.IonOpenIdConnect"]
-
-
-@pytest.fixture
-def oidc_site(settings):
-    settings.AUTHENTICATION_BACKENDS = OIDC_ONLY
-    settings.SOCIAL_AUTH_ION_OIDC_KEY = "oidc-client"
-    settings.SOCIAL_AUTH_ION_OIDC_SECRET = "oidc-secret"
-    return settings
 
 
 def test_oidc_checks_do_nothing_without_the_oidc_backend(settings):
@@ -242,6 +190,13 @@ def test_e012_oidc_scope_without_profile(oidc_site):
     assert ids(check_oidc()) == ["ion_oauth.E012"]
 
 
+def test_an_oidc_scope_of_its_own_with_profile_passes(oidc_site):
+    oidc_site.SOCIAL_AUTH_ION_OIDC_IGNORE_DEFAULT_SCOPE = True
+    oidc_site.SOCIAL_AUTH_ION_OIDC_SCOPE = ["openid", "profile"]
+
+    assert check_oidc() == []
+
+
 @pytest.mark.parametrize("group_map", [["admins"], {"admins": ""}, {1: "Admins"}])
 def test_e013_oidc_group_map_not_names_to_names(oidc_site, group_map):
     oidc_site.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = group_map
@@ -249,29 +204,31 @@ def test_e013_oidc_group_map_not_names_to_names(oidc_site, group_map):
     assert ids(check_oidc()) == ["ion_oauth.E013"]
 
 
-def test_w006_associate_oauth2_user_in_the_wrong_place(oidc_site):
-    oidc_site.SOCIAL_AUTH_PIPELINE = [
-        "ion_oauth.pipeline.associate_oauth2_user",
-        *oidc_site.SOCIAL_AUTH_PIPELINE,
-    ]
+@pytest.mark.parametrize(
+    "pkce_settings",
+    [{"SOCIAL_AUTH_ION_OIDC_USE_PKCE": False}, {"SOCIAL_AUTH_ION_USE_PKCE": False}],
+)
+def test_e022_an_oidc_client_without_secret_or_pkce(settings, pkce_settings):
+    """Guards against the OIDC client getting only a warning where OAuth2's gets E003."""
+    settings.AUTHENTICATION_BACKENDS = BOTH
+    settings.SOCIAL_AUTH_ION_OIDC_KEY = "oidc-client"
+    for name, value in pkce_settings.items():
+        setattr(settings, name, value)
 
-    assert ids(check_oidc()) == ["ion_oauth.W006"]
+    [error] = check_oidc_client()
+
+    assert error.id == "ion_oauth.E022"
 
 
-def test_associate_oauth2_user_right_after_social_user_passes(oidc_site):
-    pipeline = list(oidc_site.SOCIAL_AUTH_PIPELINE)
-    pipeline.insert(
-        pipeline.index("social_core.pipeline.social_auth.social_user") + 1,
-        "ion_oauth.pipeline.associate_oauth2_user",
-    )
-    oidc_site.SOCIAL_AUTH_PIPELINE = pipeline
+def test_an_oidc_client_without_secret_is_fine_with_pkce(settings):
+    settings.AUTHENTICATION_BACKENDS = BOTH
+    settings.SOCIAL_AUTH_ION_USE_PKCE = False
+    settings.SOCIAL_AUTH_ION_OIDC_USE_PKCE = True
 
-    assert check_oidc() == []
+    assert check_oidc_client() == []
 
 
 # -- both Ion backends at once --------------------------------------------------------------
-
-BOTH = ["ion_oauth.oauth.IonOauth2", "ion_oauth.oidc.IonOpenIdConnect"]
 
 
 def test_with_both_backends_a_missing_oauth2_key_is_still_reported(oidc_site):
@@ -291,74 +248,20 @@ def test_with_both_backends_a_missing_oauth2_secret_is_still_reported(oidc_site)
 def test_with_both_backends_configured_every_check_passes(oidc_site):
     oidc_site.AUTHENTICATION_BACKENDS = BOTH
 
-    assert check_settings() + check_roles() + check_pipeline() + check_oidc() == []
-
-
-# -- where associate_oauth2_user goes, with and without create_user -------------------------
-
-STEP = "ion_oauth.pipeline.associate_oauth2_user"
-SOCIAL_USER = "social_core.pipeline.social_auth.social_user"
-CREATE_USER = "social_core.pipeline.user.create_user"
-
-
-def pipeline_with_step(settings, *, after: str | None, create_user: bool) -> None:
-    pipeline = [s for s in settings.SOCIAL_AUTH_PIPELINE if create_user or s != CREATE_USER]
-    pipeline.insert(pipeline.index(after) + 1 if after else 0, STEP)
-    settings.SOCIAL_AUTH_PIPELINE = pipeline
-
-
-def test_associate_oauth2_user_after_social_user_without_create_user_passes(oidc_site):
-    pipeline_with_step(oidc_site, after=SOCIAL_USER, create_user=False)
-
-    assert check_oidc() == []
-
-
-def test_associate_oauth2_user_before_social_user_without_create_user_is_w006(oidc_site):
-    pipeline_with_step(oidc_site, after=None, create_user=False)
-
-    assert ids(check_oidc()) == ["ion_oauth.W006"]
-
-
-def test_associate_oauth2_user_after_create_user_is_w006(oidc_site):
-    pipeline_with_step(oidc_site, after=CREATE_USER, create_user=True)
-
-    assert ids(check_oidc()) == ["ion_oauth.W006"]
-
-
-def test_associate_oauth2_user_without_social_user_is_w006(oidc_site):
-    oidc_site.SOCIAL_AUTH_PIPELINE = [STEP, CREATE_USER]
-
-    assert ids(check_oidc()) == ["ion_oauth.W006"]
-
-
-def test_each_check_is_registered_with_its_tags():
-    from django.core.checks.registry import registry
-
-    tags = {check.__name__: set(check.tags) for check in registry.get_checks()}
-
-    assert tags["check_settings"] == {"security", "compatibility"}
-    assert tags["check_roles"] == {"security"}
-    assert tags["check_pipeline"] == {"security"}
-    assert tags["check_oidc"] == {"security", "compatibility"}
+    assert (
+        check_settings() + check_roles() + check_pipeline() + check_pipeline_order() + check_oidc()
+        == []
+    )
 
 
 # -- every message, word for word: a site's administrator acts on these -------------------
 
-PIPELINE = [
-    "social_core.pipeline.social_auth.social_details",
-    "social_core.pipeline.social_auth.social_uid",
-    "social_core.pipeline.social_auth.auth_allowed",
-    "social_core.pipeline.social_auth.social_user",
-    "social_core.pipeline.user.get_username",
-    "social_core.pipeline.user.create_user",
-    "social_core.pipeline.social_auth.associate_user",
-    "social_core.pipeline.social_auth.load_extra_data",
-]
 OIDC = {
-    "AUTHENTICATION_BACKENDS": OIDC_ONLY,
+    "AUTHENTICATION_BACKENDS": ["ion_oauth.oidc.IonOpenIdConnect"],
     "SOCIAL_AUTH_ION_OIDC_KEY": "oidc-client",
     "SOCIAL_AUTH_ION_OIDC_SECRET": "oidc-secret",
 }
+
 ERROR, WARNING = 40, 30
 
 PINNED = {
@@ -439,36 +342,6 @@ PINNED = {
         "SOCIAL_AUTH_ION_STAFF_ROLES names unknown roles: admins, teachers.",
         "Use only student, teacher, eighth_admin.",
     ),
-    "E009": (
-        check_pipeline,
-        {"SOCIAL_AUTH_PIPELINE": [s for s in PIPELINE if not s.endswith(("_uid", "ate_user"))]},
-        ERROR,
-        "SOCIAL_AUTH_PIPELINE lacks steps an Ion login needs: "
-        "social_core.pipeline.social_auth.social_uid, "
-        "social_core.pipeline.social_auth.associate_user.",
-        "Start from the pipeline in the ion-oauth README.",
-    ),
-    "W003": (
-        check_pipeline,
-        {"SOCIAL_AUTH_PIPELINE": PIPELINE[:-1]},
-        WARNING,
-        "SOCIAL_AUTH_PIPELINE lacks load_extra_data, so Ion tokens are not stored and API "
-        "calls and token refresh cannot work.",
-        "Add 'social_core.pipeline.social_auth.load_extra_data' after associate_user.",
-    ),
-    "W004": (
-        check_pipeline,
-        {
-            "SOCIAL_AUTH_PIPELINE": [
-                *PIPELINE,
-                "social_core.pipeline.social_auth.associate_by_email",
-            ]
-        },
-        WARNING,
-        "SOCIAL_AUTH_PIPELINE contains associate_by_email: an Ion login would be attached to "
-        "any existing account with the same email address.",
-        "Remove associate_by_email unless every account's email is verified.",
-    ),
     "E010": (
         check_oidc,
         {**OIDC, "SOCIAL_AUTH_ION_OIDC_KEY": ""},
@@ -519,14 +392,6 @@ PINNED = {
         "SOCIAL_AUTH_ION_OIDC_GROUP_MAP must map Ion group names to Django group names.",
         "For example {'admin_all': 'Ion admins'}.",
     ),
-    "W006": (
-        check_oidc,
-        {**OIDC, "SOCIAL_AUTH_PIPELINE": [STEP, *PIPELINE]},
-        WARNING,
-        f"SOCIAL_AUTH_PIPELINE has {STEP} in the wrong place: it must come after social_user "
-        "and before create_user, or it links nobody.",
-        f"Put '{STEP}' right after 'social_core.pipeline.social_auth.social_user'.",
-    ),
 }
 
 
@@ -545,16 +410,3 @@ def test_each_message_word_for_word(settings, case):
         msg,
         hint,
     )
-
-
-def test_a_timeout_under_a_second_is_fine(settings):
-    settings.SOCIAL_AUTH_ION_TIMEOUT = 0.5
-
-    assert check_settings() == []
-
-
-def test_an_oidc_scope_of_its_own_with_profile_passes(oidc_site):
-    oidc_site.SOCIAL_AUTH_ION_OIDC_IGNORE_DEFAULT_SCOPE = True
-    oidc_site.SOCIAL_AUTH_ION_OIDC_SCOPE = ["openid", "profile"]
-
-    assert check_oidc() == []

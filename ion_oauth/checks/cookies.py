@@ -12,15 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
-OAUTH2_BACKEND = "ion_oauth.oauth.IonOauth2"
-OIDC_BACKEND = "ion_oauth.oidc.IonOpenIdConnect"
-
-
-def _ion_enabled() -> bool:
-    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
-    return OAUTH2_BACKEND in backends or OIDC_BACKEND in backends
+from ion_oauth.checks.common import ion_backends
 
 
 def samesite() -> str:
@@ -79,9 +73,8 @@ def cookie_errors() -> list[CheckMessage]:
     return errors
 
 
-@register(Tags.security, Tags.compatibility)
 def check_cookies(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """The session cookie must come back from Ion (only when an Ion backend is on)."""
-    if not _ion_enabled():
+    if not ion_backends():
         return []
     return cookie_errors()
