@@ -15,14 +15,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from bench_browser import oauth_token
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import override_settings
 from social_django.models import UserSocialAuth
 
 from ion_oauth.api import IonClient
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonSandbox, fetch_tokens
 
 #: The sandbox person whose token the calls use (one of the benchmark's students).
 PERSON = 101
@@ -135,13 +134,7 @@ def run(ion: IonSandbox, site_url: str, *, calls: int, threads: int) -> dict[str
     """Both ways, each with a token of its own fresh from the sandbox."""
 
     def token() -> dict[str, Any]:
-        return oauth_token(
-            ion.url,
-            PERSON,
-            client_id=ion.client_id,
-            client_secret=ion.client_secret,
-            redirect_uri=f"{site_url}/complete/ion/",
-        )
+        return fetch_tokens(ion, username=PERSON, redirect_uri=f"{site_url}/complete/ion/")
 
     return {
         "shared_client": shared_client(ion, token(), calls=calls, threads=threads),

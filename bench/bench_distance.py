@@ -37,12 +37,11 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import bench_report as report
 import trustme
-from bench_browser import Browser
 from django.test import Client, override_settings
 from requests.adapters import HTTPAdapter
 
 from ion_oauth import transport
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonBrowser, IonSandbox
 
 #: The proxy closes a connection idle this long, like a keep-alive timeout in front of Ion.
 KEEPALIVE = 1.0
@@ -246,7 +245,7 @@ class Logins:
         self.ion_proxy = ion_proxy
         self.gitlab_proxy = gitlab_proxy
         # The person's browser on Ion: straight to the sandbox, not timed.
-        self.browser = Browser(ion.url, PERSON)
+        self.browser = IonBrowser(timeout=60.0)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -272,7 +271,7 @@ class Logins:
         if backend == "gitlab":
             return client, f"/complete/gitlab/?code=gitlab-bench-code&state={state}"
         direct = urlunsplit(("http", urlsplit(self.ion.url).netloc, *authorize[2:]))
-        callback = self.browser.through_ion(direct, until=f"{SITE}/complete/")
+        callback = self.browser.authorize(direct, username=PERSON)
         return client, callback.removeprefix(SITE)
 
     def callback(self, backend: str, proxy: DelayingTLSProxy) -> tuple[float, float]:

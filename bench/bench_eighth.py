@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import bench_site_probe as site_probe
-from bench_browser import Browser, oauth_token
 
 from ion_oauth.api import IonClient
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonSandbox, fetch_tokens
 
 if TYPE_CHECKING:
-    from bench_live import Bench
+    from bench_live import Bench, Browser
 
 #: The year's first and last school days, and the sandbox's date inside that year.
 YEAR_START = datetime.date(2026, 8, 24)
@@ -91,13 +90,7 @@ def year() -> dict[str, Any]:
         data.write_text(json.dumps({"blocks": blocks}))
         args = ["--data", str(data), "--today", TODAY.isoformat()]
         with IonSandbox(redirect_uris=[redirect_uri], args=args) as ion:
-            token = oauth_token(
-                ion.url,
-                1,
-                client_id=ion.client_id,
-                client_secret=ion.client_secret,
-                redirect_uri=redirect_uri,
-            )
+            token = fetch_tokens(ion, username=1, redirect_uri=redirect_uri)
             client = IonClient.from_token(
                 token,
                 client_id=ion.client_id,

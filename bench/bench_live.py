@@ -30,17 +30,49 @@ import bench_contention as contention
 import bench_eighth as eighth
 import bench_site_probe as site_probe
 import requests
-from bench_browser import Browser, LoginFailed
 
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonBrowser, IonLoginError, IonSandbox
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 EXAMPLE = REPO / "example_project"
 #: Ion sandbox person ids of the benchmark's students (the three demo people stay as they are).
 FIRST_PERSON = 101
+#: The example site's session cookie (example_project/settings.py).
+SITE_SESSION_COOKIE = "example_sessionid"
 #: The last line of a logged traceback: ``sqlite3.OperationalError: database is locked``.
 _EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
+
+
+class Browser:
+    """One person (a sandbox person id) logging in to the site again and again, with the
+    package's scripted browser: it stays logged in to the sandbox (the person picker is shown
+    once, the consent page every time, as on Ion), and each login starts a new session on
+    the site."""
+
+    def __init__(self, site: str, person: int, backend: str = "ion") -> None:
+        self.site = site
+        self.person = person
+        self.backend = backend
+        self.browser = IonBrowser(timeout=60.0)
+        #: Logins started, successful or not.
+        self.attempts = 0
+
+    def login(self) -> None:
+        """The site's login page and button, the sandbox's pages, the callback; raises
+        :class:`IonLoginError` (or a ``requests`` error) unless the site logs the person in."""
+        self.attempts += 1
+        self.browser.session.cookies.pop(SITE_SESSION_COOKIE, None)
+        authorize = self.browser.begin(self.site, backend=self.backend)
+        self.browser.complete(self.browser.authorize(authorize, username=self.person))
+
+    def get(self, url: str) -> requests.Response:
+        """GET without following redirects."""
+        return self.browser.get(url, follow=False)
+
+    def close(self) -> None:
+        """Close the connections this browser keeps open."""
+        self.browser.close()
 
 
 def causes(messages: list[str]) -> dict[str, int]:
@@ -162,7 +194,7 @@ class Counters:
         """One login by ``browser``, counted as a login or as an error."""
         try:
             browser.login()
-        except (LoginFailed, requests.RequestException) as error:
+        except (IonLoginError, requests.RequestException) as error:
             with self.lock:
                 self.errors += 1
                 self.error_messages.append(f"{type(error).__name__}: {error}")

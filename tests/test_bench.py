@@ -123,27 +123,6 @@ def test_a_missed_goal_is_marked_missed(bench: ModuleType, results: dict[str, An
     )
 
 
-def test_the_scripted_browser_finds_the_consent_forms_fields_and_buttons(
-    bench: ModuleType,
-) -> None:
-    import bench_browser as browser
-
-    page = (
-        '<form method="post" id="authorizationForm">'
-        '<input type="hidden" name="csrfmiddlewaretoken" value="t">'
-        '<input type="hidden" name="state" value="s">'
-        '<input type="text" name="ignored" value="x">'
-        '<button type="submit" class="primary" name="allow" value="Authorize">Authorize</button>'
-        '<button type="submit">Cancel</button></form>'
-    )
-
-    (form,) = browser.forms_of(page)
-
-    assert form.id == "authorizationForm"
-    assert form.fields == {"csrfmiddlewaretoken": "t", "state": "s"}
-    assert form.buttons == [("allow", "Authorize")]
-
-
 def test_failed_logins_are_explained_under_the_table(
     bench: ModuleType, results: dict[str, Any]
 ) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apitest import fetch_tokens
 
 from ion_oauth import transport
 from ion_oauth.api import IonClient
@@ -21,7 +20,7 @@ from ion_oauth.exceptions import (
     IonSignupRefused,
 )
 from ion_oauth.resources import Activity, Block, Day
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonSandbox, fetch_tokens
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +36,7 @@ def clients(ion: IonSandbox) -> dict[int, IonClient]:
     """A client without Django for each demo person, with a ``read write`` token."""
     return {
         person: IonClient.from_token(
-            fetch_tokens(ion, person, "read write"),
+            fetch_tokens(ion, username=person, scope="read write"),
             client_id=ion.client_id,
             client_secret=ion.client_secret,
             on_token=lambda token: None,
@@ -359,7 +358,7 @@ def test_api_root(student: IonClient) -> None:
 
 def test_a_read_token_can_sign_up_because_ion_checks_no_scope(ion: IonSandbox) -> None:
     reader = IonClient.from_token(
-        fetch_tokens(ion, 4, "read"),
+        fetch_tokens(ion, username=4),
         client_id=ion.client_id,
         client_secret=ion.client_secret,
         on_token=lambda token: None,
@@ -386,7 +385,7 @@ def test_a_year_of_blocks_is_two_requests(tmp_path: Path, sent: list[str]) -> No
         args=["--data", str(data), "--today", "2026-12-02"],
     ) as ion:
         client = IonClient.from_token(
-            fetch_tokens(ion, 1),
+            fetch_tokens(ion, username=1),
             client_id=ion.client_id,
             client_secret=ion.client_secret,
             on_token=lambda token: None,

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from apitest import HERE, Forms, authorize, fetch_tokens
+from apitest import HERE
 
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonBrowser, IonSandbox, fetch_tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -98,18 +98,8 @@ def test_two_processes_on_an_expired_token_refresh_it_exactly_once(
 
 def begin_login(http: requests.Session, server: Any, next_url: str) -> str:
     """Press "Log in with Ion" on ``server`` and go through Ion; return Ion's callback URL."""
-    page = http.get(f"{server.url}/login/", timeout=30)
-    forms = Forms()
-    forms.feed(page.text)
-    csrf = forms.forms[0]["fields"]["csrfmiddlewaretoken"]
-    begin = http.post(
-        f"{server.url}/login/ion/",
-        data={"csrfmiddlewaretoken": csrf, "next": next_url},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert begin.status_code == 302, begin.text[:2000]
-    return authorize(http, begin.headers["Location"])
+    browser = IonBrowser(http)
+    return browser.authorize(browser.begin(server.url, next_url=next_url))
 
 
 def test_a_login_begun_on_one_server_completes_on_another(

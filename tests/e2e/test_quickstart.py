@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from form_browser import Browser
 
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonBrowser, IonSandbox
 
 pytestmark = pytest.mark.quickstart
 
@@ -173,7 +172,7 @@ def text_of(page: Any) -> str:
 
 
 def test_a_person_logs_in_and_out_with_the_readme_alone(quickstart: Stack) -> None:
-    browser = Browser()
+    browser = IonBrowser()
     login_page = browser.get(f"{quickstart.site}/login/")
     assert login_page.status_code == 200
 
@@ -193,7 +192,7 @@ def test_a_person_logs_in_and_out_with_the_readme_alone(quickstart: Stack) -> No
 
 def test_cancel_lands_on_the_login_error_page_with_try_again(quickstart: Stack) -> None:
     """With DEBUG on, as in every new project: a message, not Django's debug page."""
-    browser = Browser()
+    browser = IonBrowser()
     consent = browser.pick(
         browser.click(browser.get(f"{quickstart.site}/login/"), "Log in with Ion"), 1
     )
@@ -208,7 +207,7 @@ def test_cancel_lands_on_the_login_error_page_with_try_again(quickstart: Stack) 
 
 
 def test_next_brings_the_person_back_where_they_started(quickstart: Stack) -> None:
-    browser = Browser()
+    browser = IonBrowser()
     page = browser.get(f"{quickstart.site}/login/?next=/login/%3Fcame%3Dback")
     consent = browser.pick(browser.click(page, "Log in with Ion"), 1)
 

@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from form_browser import Browser
 
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import IonBrowser, IonSandbox
 
 
 class IonLogin:
@@ -22,7 +21,7 @@ class IonLogin:
     def __init__(self, site: str, ion: IonSandbox) -> None:
         self.site = site
         self.ion = ion
-        self.browser = Browser()
+        self.browser = IonBrowser()
 
     def start(self, next_url: str | None = None, *, site: str | None = None) -> requests.Response:
         """Click "Log in with Ion" on the site's login page; returns what Ion shows."""
@@ -54,9 +53,10 @@ def ion(site_port: int) -> Iterator[IonSandbox]:
 
     Only the 127.0.0.1 form is registered, so ``http://localhost:<port>/complete/ion/``
     stays unregistered (Ion ignores the port of 127.0.0.1 redirect URIs, RFC 8252, but
-    compares it for ``localhost``).
+    compares it for ``localhost``); and the test client's ``http://testserver`` callback.
     """
-    with IonSandbox(redirect_uris=[f"http://127.0.0.1:{site_port}/complete/ion/"]) as sandbox:
+    uris = [f"http://127.0.0.1:{site_port}/complete/ion/", "http://testserver/complete/ion/"]
+    with IonSandbox(redirect_uris=uris) as sandbox:
         yield sandbox
 
 

@@ -9,10 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from form_browser import Browser, Form, forms_of
 
 from ion_oauth import discovery, transport
-from ion_oauth.testing import IonSandbox
+from ion_oauth.testing import Form, IonBrowser, IonSandbox, forms_of
 
 
 class OidcLogin:
@@ -20,13 +19,13 @@ class OidcLogin:
 
     def __init__(self, site: str) -> None:
         self.site = site
-        self.browser = Browser()
+        self.browser = IonBrowser()
 
     def post(self, path: str) -> requests.Response:
         """POST to one of the site's URLs with a CSRF token, as a form on the site would."""
         page = self.browser.get(f"{self.site}/login/")
-        csrf = [(k, v) for k, v in forms_of(page)[0].fields if k == "csrfmiddlewaretoken"]
-        return self.browser.submit(page, Form(path, csrf), ("", ""))
+        csrf = [(k, v) for k, v in forms_of(page.text)[0].fields if k == "csrfmiddlewaretoken"]
+        return self.browser.submit(page, Form(action=path, method="post", fields=csrf))
 
     def start(self) -> requests.Response:
         """Begin a login with the ``ion-oidc`` backend; returns what Ion shows."""

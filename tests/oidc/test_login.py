@@ -8,8 +8,9 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from form_browser import forms_of
 from social_django.models import UserSocialAuth
+
+from ion_oauth.testing import forms_of
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +101,10 @@ def test_logout_ends_the_session_on_the_site_and_on_ion(oidc_login, oidc_site, s
     assert oidc_login.browser.get(f"{oidc_site}/").text == "home: anonymous"
     ion_page = oidc_login.start()
     assert "1" in [
-        value for f in forms_of(ion_page) for name, value, _ in f.buttons if name == "person"
+        button.value
+        for f in forms_of(ion_page.text)
+        for button in f.buttons
+        if button.name == "person"
     ]
 
 

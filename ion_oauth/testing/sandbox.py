@@ -1,11 +1,8 @@
-"""Test helpers for sites that log in with Ion: a real Ion sandbox on a free loopback port.
+"""A real Ion sandbox on a free loopback port, for a site's test suite.
 
 ``with IonSandbox() as ion:`` starts ``python -m ion_oauth.sandbox`` in a subprocess with a
-temporary data dir and stops it on exit. With pytest, enable the session-scoped
-``ion_sandbox`` fixture with ``pytest_plugins = ["ion_oauth.testing"]``; override the
-``ion_sandbox_redirect_uris`` fixture to register your test site's callback URLs.
-
-Nothing here touches Django settings, so this module can be imported before they exist.
+temporary data dir and stops it on exit. Nothing here touches Django settings, so this module
+can be imported before they exist.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,7 +34,7 @@ class IonSandboxError(RuntimeError):
 
 
 class IonSandbox:
-    """A running Ion sandbox; see the module docstring.
+    """A running Ion sandbox: ``with IonSandbox() as ion:`` starts it, leaving stops it.
 
     ``redirect_uris`` are registered on both clients besides the defaults; ``port=0`` picks
     a free port; ``env`` adds environment variables (e.g. ``ION_SANDBOX_CLIENT_ID``);
@@ -202,21 +199,3 @@ class IonSandbox:
     def set_clock_offset(self, seconds: int) -> None:
         """Make the sandbox's clock (its ``Date`` header) run ``seconds`` ahead; 0 to undo."""
         self._control("POST", "/sandbox/clock/offset", {"seconds": str(int(seconds))})
-
-
-try:
-    import pytest
-except ImportError:  # pragma: no cover - IonSandbox works without pytest
-    pass
-else:
-
-    @pytest.fixture(scope="session")
-    def ion_sandbox_redirect_uris() -> list[str]:
-        """Extra redirect URIs for ``ion_sandbox``; override it to add your site's."""
-        return []
-
-    @pytest.fixture(scope="session")
-    def ion_sandbox(ion_sandbox_redirect_uris: list[str]) -> Iterator[IonSandbox]:
-        """One Ion sandbox for the whole test session."""
-        with IonSandbox(redirect_uris=ion_sandbox_redirect_uris) as sandbox:
-            yield sandbox
