@@ -26,6 +26,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,7 @@ GOAL = 0.85
 #: only those of these tests that reach the mutated function.
 MODULES: dict[str, list[str]] = {
     "profile": ["tests/test_profile.py"],
-    "claims": ["tests/test_oidc.py"],
+    "claims": ["tests/test_claims.py"],
     "transport": [
         "tests/test_transport.py",
         # Connection reuse, resending and deadlines need real sockets: a fake Ion on loopback.
@@ -54,7 +55,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "oauth": ["tests/test_oauth.py"],
     "oidc": ["tests/test_oidc.py"],
-    "discovery": ["tests/test_oidc.py"],
+    "discovery": ["tests/test_discovery.py", "tests/test_oidc.py"],
     "pipeline": ["tests/test_pipeline.py", "tests/test_oidc.py"],
     "checks": [
         "tests/checks",
@@ -72,6 +73,10 @@ MODULES: dict[str, list[str]] = {
 #: Decorators mutmut mutates through; a function under any other decorator is skipped
 #: by mutmut, so its logic would go untested here without anyone noticing.
 TRANSPARENT_DECORATORS = {"staticmethod", "classmethod"}
+#: Decorators removed from the scratch copy so mutmut reaches the function: they only mark
+#: it (``sensitive_variables`` hides local variables from Django's error reports), which
+#: no unit test observes.
+STRIPPED_DECORATORS = {"sensitive_variables"}
 
 
 @dataclass
@@ -140,13 +145,21 @@ def load_equivalents(path: Path = EQUIVALENTS) -> dict[str, Equivalent]:
 
 
 def mutated_line(diff: str) -> str:
-    """The mutant's own line(s) in mutmut's diff, joined by ' / '."""
+    """The mutant's own line(s) in mutmut's diff, joined by ' / '; a mutant that only
+    removes lines is ``(removed) `` and the lines it removes."""
     added = [
         line[1:].strip()
         for line in diff.splitlines()
         if line.startswith("+") and not line.startswith("+++")
     ]
-    return " / ".join(added)
+    if added:
+        return " / ".join(added)
+    removed = [
+        line[1:].strip()
+        for line in diff.splitlines()
+        if line.startswith("-") and not line.startswith("---")
+    ]
+    return f"(removed) {' / '.join(removed)}" if removed else ""
 
 
 def apply_equivalents(outcome: Outcome, equivalents: dict[str, Equivalent]) -> None:
@@ -174,7 +187,8 @@ def unreachable_functions(source: Path) -> list[str]:
     for node in ast.walk(ast.parse(source.read_text())):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        names = {_decorator_name(d) for d in node.decorator_list} - TRANSPARENT_DECORATORS
+        names = {_decorator_name(d) for d in node.decorator_list}
+        names -= TRANSPARENT_DECORATORS | STRIPPED_DECORATORS
         if names:
             found.append(f"{node.name} (@{', @'.join(sorted(names))})")
     return found
@@ -187,6 +201,17 @@ def _decorator_name(node: ast.expr) -> str:
 
 
 # -- one module -----------------------------------------------------------------------
+
+
+def strip_decorators(source: str) -> str:
+    """``source`` without the lines that apply one of :data:`STRIPPED_DECORATORS`."""
+    kept = []
+    for line in source.splitlines(keepends=True):
+        applied = re.match(r"\s*@([\w.]+)", line)
+        if applied and applied.group(1).rpartition(".")[2] in STRIPPED_DECORATORS:
+            continue
+        kept.append(line)
+    return "".join(kept)
 
 
 def sources(module: str, root: Path = ROOT) -> list[Path]:
@@ -215,6 +240,8 @@ def prepare(module: str, tests: list[str]) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     shutil.copytree(ROOT / "ion_oauth", work / "ion_oauth", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    for mutated in sources(module, work):
+        mutated.write_text(strip_decorators(mutated.read_text()))
     selection = json.dumps(tests)
     config = f"""
 [tool.mutmut]

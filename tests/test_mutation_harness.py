@@ -33,7 +33,7 @@ DIFF = """\
 
 def test_the_mutated_line_is_read_from_the_diff(harness):
     assert harness.mutated_line(DIFF) == 'token_type = data.get("token_type", "bearer")'
-    assert harness.mutated_line("--- a\n+++ b\n-    gone()\n") == ""
+    assert harness.mutated_line("--- a\n+++ b\n-    gone()\n") == "(removed) gone()"
 
 
 def test_equivalents_are_read_with_their_line_and_reason(harness, tmp_path):
@@ -141,7 +141,8 @@ def test_a_timeout_or_untested_mutant_is_not_killed(harness):
     assert o.survivors == ["ion_oauth.profile.x_f__mutmut_1", "ion_oauth.profile.x_f__mutmut_2"]
 
 
-def test_functions_behind_other_decorators_are_reported(harness, tmp_path):
+def test_functions_behind_decorators_mutmut_cannot_see_through_are_reported(harness, tmp_path):
+    """sensitive_variables is not among them: the scratch copy has it stripped."""
     source = tmp_path / "mod.py"
     source.write_text(
         "@register(Tags.security)\ndef check(): pass\n"
@@ -150,10 +151,7 @@ def test_functions_behind_other_decorators_are_reported(harness, tmp_path):
         "def plain(): pass\n"
     )
 
-    assert harness.unreachable_functions(source) == [
-        "check (@register)",
-        "send (@sensitive_variables)",
-    ]
+    assert harness.unreachable_functions(source) == ["check (@register)"]
 
 
 def test_the_report_has_a_row_per_module_and_the_survivors(harness):
@@ -206,3 +204,33 @@ def test_the_checks_package_has_no_function_mutmut_cannot_reach(harness):
     unreachable = [f for p in harness.sources("checks") for f in harness.unreachable_functions(p)]
 
     assert unreachable == []
+
+
+def test_a_mutant_that_only_removes_a_line_names_the_line(harness):
+    diff = "--- a\n+++ b\n@@ -1,2 +1,1 @@\n     kept()\n-    del cache.flights[url]\n"
+
+    assert harness.mutated_line(diff) == "(removed) del cache.flights[url]"
+
+
+def test_sensitive_variables_is_stripped_so_mutmut_reaches_the_function(harness):
+    source = (
+        "from django.views.decorators.debug import sensitive_variables\n"
+        "class C:\n"
+        "    @sensitive_variables()\n"
+        "    @property\n"
+        "    def f(self):\n"
+        "        return 1\n"
+        "@debug.sensitive_variables('token')\n"
+        "def g():\n"
+        "    return 2\n"
+    )
+
+    assert harness.strip_decorators(source) == (
+        "from django.views.decorators.debug import sensitive_variables\n"
+        "class C:\n"
+        "    @property\n"
+        "    def f(self):\n"
+        "        return 1\n"
+        "def g():\n"
+        "    return 2\n"
+    )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import django
 
+from ion_oauth.presets import ION_OIDC_PIPELINE, ION_PIPELINE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A local demo: never deploy these two lines.
@@ -96,19 +98,10 @@ SOCIAL_AUTH_ION_SCOPE = ["write"]
 SOCIAL_AUTH_ION_OIDC_KEY = os.environ.get("ION_OIDC_CLIENT_ID", "ion-sandbox-oidc")
 SOCIAL_AUTH_ION_OIDC_SECRET = os.environ.get("ION_OIDC_CLIENT_SECRET", "ion-sandbox-oidc-secret")
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
-SOCIAL_AUTH_PIPELINE = [
-    "social_core.pipeline.social_auth.social_details",
-    "social_core.pipeline.social_auth.social_uid",
-    "social_core.pipeline.social_auth.auth_allowed",
-    "social_core.pipeline.social_auth.social_user",
-    "social_core.pipeline.user.get_username",
-    "social_core.pipeline.user.create_user",
-    "social_core.pipeline.social_auth.associate_user",
-    "social_core.pipeline.social_auth.load_extra_data",
-    "ion_oauth.pipeline.sync_profile",
-    "ion_oauth.pipeline.sync_roles",  # OAuth2 logins: roles from Ion's profile
-    "ion_oauth.pipeline.sync_oidc_groups",  # OIDC logins: groups from the ID token
-]
+# The pipelines the documentation recommends (docs/pipeline.md, docs/oidc.md): OpenID
+# Connect logins run their own, with Ion groups in place of roles.
+SOCIAL_AUTH_PIPELINE = ION_PIPELINE
+SOCIAL_AUTH_ION_OIDC_PIPELINE = ION_OIDC_PIPELINE
 # With DEBUG on, social-auth would raise login errors as debug pages; show them to the
 # person as messages on LOGIN_ERROR_URL, as in production.
 SOCIAL_AUTH_RAISE_EXCEPTIONS = False

@@ -122,7 +122,7 @@ def test_demo_serves_the_example_and_the_sandbox_until_ctrl_c_stops_both(demo):
 
     run.process.send_signal(signal.SIGINT)
 
-    assert run.process.wait(30) == 0
+    assert run.process.wait(TIMEOUT) == 0
     assert run.running_servers() == []
     assert refuses_connections(run.site_port)
     assert refuses_connections(run.ion_port)
@@ -134,7 +134,7 @@ def test_when_one_server_dies_the_demo_stops_the_other_and_fails(demo):
 
     os.kill(sandbox, signal.SIGKILL)
 
-    assert run.process.wait(30) == 1
+    assert run.process.wait(TIMEOUT) == 1
     assert run.running_servers() == []
     assert "The Ion sandbox stopped" in run.output()
 
@@ -147,5 +147,5 @@ def test_demo_refuses_a_port_already_in_use(demo):
 
         run = demo(site_port=port)
 
-        assert run.process.wait(30) == 1
+        assert run.process.wait(TIMEOUT) == 1
     assert f"Port {port} is in use" in run.output()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ion_oauth.presets import ION_PIPELINE
+
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -70,18 +72,7 @@ SOCIAL_AUTH_ION_KEY = "test-client-id"
 SOCIAL_AUTH_ION_SECRET = "test-client-secret"
 SOCIAL_AUTH_ION_BASE_URL = "https://ion.example.test"
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
-SOCIAL_AUTH_PIPELINE = [
-    "social_core.pipeline.social_auth.social_details",
-    "social_core.pipeline.social_auth.social_uid",
-    "social_core.pipeline.social_auth.auth_allowed",
-    "social_core.pipeline.social_auth.social_user",
-    "social_core.pipeline.user.get_username",
-    "social_core.pipeline.user.create_user",
-    "social_core.pipeline.social_auth.associate_user",
-    "social_core.pipeline.social_auth.load_extra_data",
-    "ion_oauth.pipeline.sync_profile",
-    "ion_oauth.pipeline.sync_roles",
-]
+SOCIAL_AUTH_PIPELINE = ION_PIPELINE
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGIN_ERROR_URL = "/login-error/"
