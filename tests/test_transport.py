@@ -5,17 +5,22 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
+import socket
 import sys
+import time
 import tracemalloc
 import zlib
+from types import SimpleNamespace
 
 import pytest
 import requests
 import responses
 import urllib3
 from django.views.debug import ExceptionReporter
+from urllib3.connection import HTTPSConnection
 
 from ion_oauth import transport
+from ion_oauth.conf import DEFAULTS
 from ion_oauth.exceptions import IonAuthError, IonRejected, IonResponseError, IonUnavailable
 
 URL = "https://ion.example.test/api/profile"
@@ -597,3 +602,384 @@ def test_a_logged_url_ends_at_its_first_question_mark(fake, caplog):
         transport.send("GET", url, what="profile", timeout=1)
 
     assert caplog.messages == [f"Ion profile request failed: GET {URL}: ConnectionError"]
+
+
+# -- send's decisions, one at a time: each try of the request is faked ---------------------
+
+DEAD = "dead"
+
+
+def tries(monkeypatch, *outcomes):
+    """Make each try of a request end as the next of ``outcomes``: an answer, an error, or
+    ``(DEAD, error)`` (a reused connection died before answering, then ``error``). Returns
+    what each try saw: (its socket timeout, whether it was told to use a new connection)."""
+    seen = []
+
+    def attempt(method, url, *, timeout, **kwargs):
+        call = transport._current_call()
+        seen.append((timeout, call.fresh_only))
+        outcome = outcomes[len(seen) - 1]
+        if isinstance(outcome, tuple) and outcome[0] == DEAD:
+            call.dead_reused = True
+            outcome = outcome[1]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(transport, "_attempt", attempt)
+    return seen
+
+
+ANSWER = (200, b"{}", {})
+
+
+def test_a_request_a_reused_connection_lost_is_sent_once_more_on_a_new_one(monkeypatch, caplog):
+    caplog.set_level("DEBUG", logger="ion_oauth")
+    seen = tries(monkeypatch, (DEAD, requests.ConnectionError("reset")), ANSWER)
+
+    assert transport.send("GET", URL, what="profile", timeout=0.5) == ANSWER
+
+    (first_timeout, first_fresh), (second_timeout, second_fresh) = seen
+    assert (first_timeout, first_fresh, second_fresh) == (0.5, False, True)
+    # The second try has what is left of the deadline, not the whole timeout again.
+    assert 0.3 < second_timeout < 0.5
+    assert caplog.messages == [
+        "Ion closed a kept-alive connection before answering the profile request; "
+        "sending it again on a new connection"
+    ]
+
+
+def test_a_request_is_sent_at_most_twice(monkeypatch):
+    lost = (DEAD, requests.ConnectionError("reset"))
+    seen = tries(monkeypatch, lost, lost, ANSWER)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert len(seen) == 2
+    assert caught.value.code == "connection_failed"
+
+
+@pytest.mark.parametrize(
+    ("method", "replayable", "outcome"),
+    [
+        ("POST", None, (DEAD, requests.ConnectionError("reset"))),
+        ("GET", False, (DEAD, requests.ConnectionError("reset"))),
+        ("GET", None, requests.ConnectionError("refused")),
+        ("GET", None, (DEAD, requests.exceptions.ChunkedEncodingError("cut"))),
+    ],
+    ids=["post", "not-replayable", "not-a-reused-connection", "answer-had-begun"],
+)
+def test_a_request_is_not_sent_again_unless_all_allow_it(monkeypatch, method, replayable, outcome):
+    seen = tries(monkeypatch, outcome, ANSWER)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send(method, URL, what="profile", timeout=1, replayable=replayable)
+
+    assert len(seen) == 1
+    assert caught.value.code == "connection_failed"
+
+
+@pytest.mark.parametrize("method", ["get", "HEAD", "options"])
+def test_reads_are_sent_again_whatever_the_methods_case(monkeypatch, method):
+    seen = tries(monkeypatch, (DEAD, requests.ConnectionError("reset")), ANSWER)
+
+    assert transport.send(method, URL, what="profile", timeout=1) == ANSWER
+    assert len(seen) == 2
+
+
+def test_a_post_marked_replayable_is_sent_again(monkeypatch):
+    seen = tries(monkeypatch, (DEAD, requests.ConnectionError("reset")), ANSWER)
+
+    assert transport.send("POST", URL, what="token", timeout=1, replayable=True) == ANSWER
+    assert len(seen) == 2
+
+
+def test_a_request_is_not_sent_again_once_its_deadline_is_spent(monkeypatch):
+    def lost_late(method, url, **kwargs):
+        call = transport._current_call()
+        call.deadline = time.monotonic() - 0.01  # spent, though the watchdog has not seen it
+        call.dead_reused = True
+        raise requests.ConnectionError("reset")
+
+    monkeypatch.setattr(transport, "_attempt", lost_late)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=5)
+
+    assert caught.value.code == "connection_failed"
+
+
+def test_a_request_whose_deadline_passed_times_out_whatever_the_error(monkeypatch, caplog):
+    def expired(method, url, **kwargs):
+        transport._current_call().expired = True
+        raise requests.ConnectionError("shut down by the watchdog")
+
+    monkeypatch.setattr(transport, "_attempt", expired)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=2, stage="user_info")
+
+    assert (caught.value.code, caught.value.stage) == ("timeout", "user_info")
+    assert str(caught.value) == (
+        "Ion did not answer within 2 seconds. Please try again in a few minutes."
+    )
+    assert caplog.messages == [f"Ion profile request timed out after 2s: GET {URL}"]
+
+
+def test_no_call_is_left_current_after_a_request(fake, monkeypatch):
+    fake.add(responses.GET, URL, json={})
+    transport.send("GET", URL, what="profile", timeout=1)
+    assert transport._current_call() is None
+
+    tries(monkeypatch, requests.ConnectionError("refused"))
+    with pytest.raises(IonUnavailable):
+        transport.send("GET", URL, what="profile", timeout=1)
+    assert transport._current_call() is None
+
+
+def test_a_request_inside_another_gives_the_outer_one_back(fake, monkeypatch):
+    fake.add(responses.GET, URL, json={})
+    outer = transport._Call(time.monotonic() + 5, 1.0)
+    monkeypatch.setattr(transport._local, "call", outer, raising=False)
+
+    transport.send("GET", URL, what="profile", timeout=1)
+
+    assert transport._current_call() is outer
+
+
+# -- what request_json hands on ---------------------------------------------------------------
+
+
+def test_request_json_reports_a_failure_for_its_backend_and_stage(fake):
+    fake.add(responses.GET, URL, body=requests.ConnectionError("refused"))
+    fake.add(responses.GET, URL, status=503)
+
+    for _ in range(2):
+        with pytest.raises(IonUnavailable) as caught:
+            transport.request_json(
+                "GET", URL, what="profile", timeout=1, backend=BACKEND, stage="user_info"
+            )
+        assert (caught.value.backend, caught.value.stage) == (BACKEND, "user_info")
+
+
+def test_request_json_reads_retry_after_from_the_answer(fake):
+    fake.add(responses.POST, URL, status=429, headers={"Retry-After": "30"})
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.request_json("POST", URL, what="token", timeout=1)
+
+    assert str(caught.value) == (
+        "Ion is receiving too many requests. Please try again in 30 seconds."
+    )
+
+
+def test_request_json_names_the_request_in_its_errors(fake):
+    fake.add(responses.GET, URL, status=403)
+
+    with pytest.raises(IonRejected) as caught:
+        transport.request_json("GET", URL, what="profile", timeout=1)
+
+    assert str(caught.value) == "Ion refused the profile request (HTTP 403)."
+
+
+def test_request_json_passes_replayable_on(monkeypatch):
+    seen = tries(monkeypatch, (DEAD, requests.ConnectionError("reset")), ANSWER)
+
+    assert transport.request_json("POST", URL, what="token", timeout=1, replayable=True) == {}
+    assert len(seen) == 2
+
+
+# -- reading the body -------------------------------------------------------------------------
+
+
+def test_a_content_encoding_is_read_whatever_its_case_and_spacing(fake):
+    body = gzip.compress(b'{"id": 1}')
+    fake.add(responses.GET, URL, body=body, headers={"Content-Encoding": " GZip "})
+
+    assert transport.request_json("GET", URL, what="profile", timeout=1) == {"id": 1}
+
+
+def test_a_gzipped_answer_of_exactly_max_body_bytes_is_read(fake):
+    fake.add(
+        responses.GET,
+        URL,
+        body=gzip.compress(bytes(transport.MAX_BODY)),
+        headers={"Content-Encoding": "gzip"},
+    )
+
+    status, body, _headers = transport.send("GET", URL, what="profile", timeout=1)
+
+    assert (status, body) == (200, bytes(transport.MAX_BODY))
+
+
+def test_a_gzipped_answer_one_byte_over_max_body_is_refused(fake):
+    fake.add(
+        responses.GET,
+        URL,
+        body=gzip.compress(bytes(transport.MAX_BODY + 1)),
+        headers={"Content-Encoding": "gzip"},
+    )
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert "unexpectedly large" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "logged", "cause"),
+    [
+        ("br", b"{}", "Ion profile response has an unknown Content-Encoding", None),
+        ("gzip", b"not gzip", "Ion profile response could not be decompressed", "zlib"),
+        (
+            "gzip",
+            gzip.compress(b'{"id": 1}')[:-6],
+            "Ion profile response could not be decompressed",
+            "the compressed body ends early",
+        ),
+    ],
+    ids=["unknown", "not-gzip", "truncated"],
+)
+def test_an_unreadable_answer_is_logged_with_why(fake, caplog, encoding, body, logged, cause):
+    fake.add(responses.GET, URL, body=body, headers={"Content-Encoding": encoding})
+
+    with pytest.raises(IonResponseError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert caplog.messages == [logged]
+    if cause is None:
+        assert caught.value.__cause__ is None
+    elif cause == "zlib":
+        assert isinstance(caught.value.__cause__, zlib.error)
+    else:
+        assert str(caught.value.__cause__) == cause
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "cause"),
+    [
+        (
+            urllib3.exceptions.ReadTimeoutError(None, URL, "read timed out"),
+            "timeout",
+            requests.ReadTimeout,
+        ),
+        (
+            urllib3.exceptions.SSLError("bad record mac"),
+            "connection_failed",
+            requests.exceptions.SSLError,
+        ),
+        (
+            urllib3.exceptions.ProtocolError("Connection broken", ConnectionResetError()),
+            "connection_failed",
+            requests.exceptions.ChunkedEncodingError,
+        ),
+        (urllib3.exceptions.DecodeError("odd"), "connection_failed", requests.ConnectionError),
+        (OSError("gone"), "connection_failed", requests.ConnectionError),
+    ],
+    ids=["read-timeout", "tls", "cut", "urllib3", "os"],
+)
+def test_a_failure_while_reading_the_body_is_told_apart(fake, monkeypatch, raised, code, cause):
+    fake.add(responses.GET, URL, json={"id": 1})
+
+    def fail(self, *args, **kwargs):
+        raise raised
+        yield  # pragma: no cover - a generator, as stream() is
+
+    monkeypatch.setattr(urllib3.HTTPResponse, "stream", fail)
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert caught.value.code == code
+    assert type(caught.value.__cause__) is cause
+    assert caught.value.__cause__.__cause__ is raised
+
+
+# -- the session, its connections, and the deadline watchdog -------------------------------
+
+
+@pytest.mark.parametrize("url", [URL, "http://ion.example.test/api/profile"])
+def test_connections_to_ion_over_either_scheme_know_their_age(url):
+    pool = transport.get_session().get_adapter(url).poolmanager.connection_from_url(url)
+
+    assert issubclass(pool.ConnectionCls, transport._TrackedConnection)
+    assert issubclass(pool.ConnectionCls, HTTPSConnection) == url.startswith("https:")
+
+
+def test_without_django_settings_max_idle_is_its_default(monkeypatch):
+    monkeypatch.setattr(transport, "settings", SimpleNamespace(configured=False))
+
+    assert transport._max_idle() == DEFAULTS["MAX_IDLE"]
+
+
+class Stop(Exception):
+    pass
+
+
+class OneWait:
+    """A watchdog condition that records how long the loop would sleep, then stops it."""
+
+    def __init__(self):
+        self.waited = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def wait(self, seconds):
+        self.waited.append(seconds)
+        raise Stop
+
+
+def one_round(*calls):
+    dog = transport._Watchdog()
+    dog._condition = OneWait()
+    dog._calls = set(calls)
+    with pytest.raises(Stop):
+        dog._run()
+    return dog, dog._condition.waited[0]
+
+
+def test_the_watchdog_shuts_a_late_calls_socket_and_sleeps_until_the_next_deadline():
+    late_sock, peer = socket.socketpair()
+    late = transport._Call(time.monotonic() - 0.01, 1.0)
+    late.sock = late_sock
+    pending = transport._Call(time.monotonic() + 5, 1.0)
+
+    with late_sock, peer:
+        dog, waited = one_round(late, pending)
+
+        assert (late.expired, pending.expired) == (True, False)
+        assert dog._calls == {pending}
+        assert 4 < waited <= 5
+        assert late_sock.recv(1) == b""  # shut down: a blocked read returns
+
+
+def test_the_watchdog_with_nothing_to_watch_sleeps():
+    _dog, waited = one_round()
+
+    assert waited > 0
+
+
+def test_a_call_past_its_deadline_gets_its_socket_shut_when_it_attaches_it():
+    sock, peer = socket.socketpair()
+    call = transport._Call(time.monotonic() + 5, 1.0)
+    call.expired = True
+
+    with sock, peer:
+        transport._watchdog.attach(call, sock)
+
+        assert call.sock is sock
+        assert sock.recv(1) == b""
+
+
+def test_the_watchdog_runs_in_one_named_daemon_thread(fake):
+    fake.add(responses.GET, URL, json={})
+
+    transport.send("GET", URL, what="profile", timeout=1)
+
+    thread = transport._watchdog._thread
+    assert (thread.name, thread.daemon, thread.is_alive()) == ("ion-oauth-deadlines", True, True)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import urllib3.connection
 from django.views.debug import ExceptionReporter
 from faults.conftest import LoopbackLogin
 from faults.fake_ion import FIXTURES, PROFILE_PATH, TIMEOUT, TOKEN_PATH
@@ -243,3 +244,81 @@ def test_an_error_report_of_a_lost_request_shows_nothing_it_carried(ion, setting
     for value in (SECRET, TOKEN):
         assert value not in text
         assert value not in page
+
+
+# -- a connection that dies while the request is being sent --------------------------------
+
+
+def aborted_on(monkeypatch: pytest.MonkeyPatch, *nths: int) -> list[int]:
+    """The nth requests sent from now on (counting from 1) find their connection aborted.
+
+    (urllib3 swallows a broken pipe or a reset while sending, and reads the answer, which
+    then fails; an abort it passes on.)"""
+    sent: list[int] = []
+    send_request = urllib3.connection.HTTPConnection.request
+
+    def request(self: Any, *args: Any, **kwargs: Any) -> None:
+        sent.append(len(sent) + 1)
+        if len(sent) in nths:
+            raise ConnectionAbortedError("Software caused connection abort")
+        send_request(self, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "request", request)
+    return sent
+
+
+def test_a_request_a_reused_connection_could_not_send_is_sent_on_a_new_one(ion, monkeypatch):
+    get(ion)
+    sent = aborted_on(monkeypatch, 1)
+
+    assert get(ion)[0] == 200
+    assert sent == [1, 2]
+    assert [(seen.connection, seen.nth) for seen in ion.seen] == [(1, 1), (2, 1)]
+
+
+def test_a_request_a_new_connection_could_not_send_is_not_sent_again(ion, monkeypatch):
+    sent = aborted_on(monkeypatch, 1)
+
+    with pytest.raises(IonUnavailable) as caught:
+        get(ion)
+
+    assert str(caught.value) == UNREACHABLE
+    assert sent == [1]
+
+
+def test_the_token_request_through_request_json_is_sent_again(ion):
+    ion.reset("on_next", idle=0.0)
+    get(ion)
+
+    token = transport.request_json(
+        "POST", ion.url + TOKEN_PATH, what="token", timeout=TIMEOUT, replayable=True
+    )
+
+    assert token["access_token"].startswith("keepalive-access-")
+    assert [(seen.path, seen.nth) for seen in ion.seen][1:] == [(TOKEN_PATH, 2), (TOKEN_PATH, 1)]
+
+
+# -- deadlines that pass -------------------------------------------------------------------
+
+
+def test_a_finished_requests_deadline_leaves_its_connection_alone(ion):
+    get(ion)
+    time.sleep(TIMEOUT + 0.2)  # the first request's deadline passes while its connection idles
+
+    assert transport.send("POST", ion.url + "/api/signup", what="API", timeout=TIMEOUT)[0] == 200
+    assert ion.connections == 1
+
+
+def test_a_deadline_that_passes_while_connecting_ends_the_request(ion, monkeypatch):
+    connect = urllib3.connection.HTTPConnection.connect
+
+    def slow_connect(self: Any) -> None:
+        connect(self)
+        time.sleep(TIMEOUT + 0.2)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect", slow_connect)
+
+    with pytest.raises(IonUnavailable) as caught:
+        get(ion)
+
+    assert str(caught.value) == TIMED_OUT
