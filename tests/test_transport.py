@@ -7,6 +7,7 @@ import json
 import secrets
 import socket
 import sys
+import threading
 import time
 import tracemalloc
 import zlib
@@ -827,21 +828,25 @@ def test_a_gzipped_answer_one_byte_over_max_body_is_refused(fake):
     assert "unexpectedly large" in str(caught.value)
 
 
+UNKNOWN = "Ion profile response has an unknown Content-Encoding"
+UNDECOMPRESSED = "Ion profile response could not be decompressed"
+
+
 @pytest.mark.parametrize(
-    ("encoding", "body", "logged", "cause"),
+    ("encoding", "body", "why"),
     [
-        ("br", b"{}", "Ion profile response has an unknown Content-Encoding", None),
-        ("gzip", b"not gzip", "Ion profile response could not be decompressed", "zlib"),
+        ("br", b"{}", (UNKNOWN, None)),
+        ("gzip", b"not gzip", (UNDECOMPRESSED, "zlib")),
         (
             "gzip",
             gzip.compress(b'{"id": 1}')[:-6],
-            "Ion profile response could not be decompressed",
-            "the compressed body ends early",
+            (UNDECOMPRESSED, "the compressed body ends early"),
         ),
     ],
     ids=["unknown", "not-gzip", "truncated"],
 )
-def test_an_unreadable_answer_is_logged_with_why(fake, caplog, encoding, body, logged, cause):
+def test_an_unreadable_answer_is_logged_with_why(fake, caplog, encoding, body, why):
+    logged, cause = why
     fake.add(responses.GET, URL, body=body, headers={"Content-Encoding": encoding})
 
     with pytest.raises(IonResponseError) as caught:
@@ -894,6 +899,9 @@ def test_a_failure_while_reading_the_body_is_told_apart(fake, monkeypatch, raise
     assert caught.value.code == code
     assert type(caught.value.__cause__) is cause
     assert caught.value.__cause__.__cause__ is raised
+    # The requests error says what urllib3 said, and which request it was.
+    assert str(caught.value.__cause__) == str(raised)
+    assert caught.value.__cause__.request.url == URL
 
 
 # -- the session, its connections, and the deadline watchdog -------------------------------
@@ -905,6 +913,14 @@ def test_connections_to_ion_over_either_scheme_know_their_age(url):
 
     assert issubclass(pool.ConnectionCls, transport._TrackedConnection)
     assert issubclass(pool.ConnectionCls, HTTPSConnection) == url.startswith("https:")
+
+
+def test_a_pool_keeps_a_connection_for_each_of_32_concurrent_logins():
+    """docs/cost.md measures 32 concurrent users; fewer kept connections would mean a new
+    connection (a TLS handshake) and a "pool is full" warning for each one over."""
+    pool = transport.get_session().get_adapter(URL).poolmanager.connection_from_url(URL)
+
+    assert pool.pool.maxsize >= 32
 
 
 def test_without_django_settings_max_idle_is_its_default(monkeypatch):
@@ -983,3 +999,44 @@ def test_the_watchdog_runs_in_one_named_daemon_thread(fake):
 
     thread = transport._watchdog._thread
     assert (thread.name, thread.daemon, thread.is_alive()) == ("ion-oauth-deadlines", True, True)
+
+
+def test_a_failed_request_without_a_stage_reports_the_stage_unknown(fake):
+    fake.add(responses.GET, URL, body=requests.ConnectionError("refused"))
+    fake.add(responses.GET, URL, status=503)
+
+    for _ in range(2):
+        with pytest.raises(IonUnavailable) as caught:
+            transport.request_json("GET", URL, what="profile", timeout=1)
+        assert caught.value.stage == "unknown"
+
+
+def test_a_request_sent_without_a_stage_reports_the_stage_unknown(monkeypatch):
+    tries(monkeypatch, requests.ConnectionError("refused"))
+
+    with pytest.raises(IonUnavailable) as caught:
+        transport.send("GET", URL, what="profile", timeout=1)
+
+    assert caught.value.stage == "unknown"
+
+
+def test_one_watchdog_thread_serves_every_request(fake):
+    fake.add(responses.GET, URL, json={})
+    fake.add(responses.GET, URL, json={})
+
+    transport.send("GET", URL, what="profile", timeout=1)
+    transport.send("GET", URL, what="profile", timeout=1)
+
+    watchdogs = [t for t in threading.enumerate() if t.name == "ion-oauth-deadlines"]
+    assert watchdogs == [transport._watchdog._thread]
+
+
+def test_shutting_a_socket_that_is_already_closed_is_quiet():
+    sock, peer = socket.socketpair()
+    peer.close()
+    sock.close()
+
+    transport._shut(sock)  # EBADF, suppressed: the connection ended before its deadline
+    transport._shut(None)
+
+    assert sock.fileno() == -1

@@ -322,3 +322,21 @@ def test_a_deadline_that_passes_while_connecting_ends_the_request(ion, monkeypat
         get(ion)
 
     assert str(caught.value) == TIMED_OUT
+    # It found no socket to shut yet, and keeps watching the requests that come next.
+    assert transport._watchdog._thread.is_alive()
+
+
+def test_a_connection_opened_before_its_first_request_is_used_as_it_is(ion, monkeypatch):
+    """As an https connection is: urllib3 opens it (the TLS handshake) before the request."""
+    host, port = ion.url.removeprefix("http://").split(":")
+    conn = transport._TrackedConnection(host, int(port), timeout=TIMEOUT)
+    call = transport._Call(time.monotonic() + 5, 1.5)
+    monkeypatch.setattr(transport._local, "call", call, raising=False)
+    conn.connect()
+
+    conn.request("GET", PROFILE_PATH)
+    conn.getresponse().read()
+    conn.close()
+
+    assert ion.connections == 1
+    assert call.reused is False
