@@ -1068,3 +1068,12 @@ def test_a_new_watchdog_starts_its_thread_and_shuts_a_socket_at_its_deadline():
         assert call.expired
         assert dog._calls == set()
         assert dog._thread.is_alive()
+
+
+def test_request_json_logs_a_failure_under_the_requests_name(fake, caplog):
+    fake.add(responses.GET, URL, body=requests.ConnectionError("refused"))
+
+    with pytest.raises(IonUnavailable):
+        transport.request_json("GET", URL, what="profile", timeout=1)
+
+    assert caplog.messages == [f"Ion profile request failed: GET {URL}: ConnectionError"]
