@@ -907,18 +907,27 @@ def test_a_failure_while_reading_the_body_is_told_apart(fake, monkeypatch, raise
 # -- the session, its connections, and the deadline watchdog -------------------------------
 
 
+@pytest.fixture
+def new_session(monkeypatch):
+    """The process's session made anew, as the first call to Ion makes it."""
+    monkeypatch.setattr(transport, "_session", None)
+    session = transport.get_session()
+    yield session
+    session.close()
+
+
 @pytest.mark.parametrize("url", [URL, "http://ion.example.test/api/profile"])
-def test_connections_to_ion_over_either_scheme_know_their_age(url):
-    pool = transport.get_session().get_adapter(url).poolmanager.connection_from_url(url)
+def test_connections_to_ion_over_either_scheme_know_their_age(new_session, url):
+    pool = new_session.get_adapter(url).poolmanager.connection_from_url(url)
 
     assert issubclass(pool.ConnectionCls, transport._TrackedConnection)
     assert issubclass(pool.ConnectionCls, HTTPSConnection) == url.startswith("https:")
 
 
-def test_a_pool_keeps_a_connection_for_each_of_32_concurrent_logins():
+def test_a_pool_keeps_a_connection_for_each_of_32_concurrent_logins(new_session):
     """docs/cost.md measures 32 concurrent users; fewer kept connections would mean a new
     connection (a TLS handshake) and a "pool is full" warning for each one over."""
-    pool = transport.get_session().get_adapter(URL).poolmanager.connection_from_url(URL)
+    pool = new_session.get_adapter(URL).poolmanager.connection_from_url(URL)
 
     assert pool.pool.maxsize >= 32
 
@@ -966,6 +975,7 @@ def test_the_watchdog_shuts_a_late_calls_socket_and_sleeps_until_the_next_deadli
     pending = transport._Call(time.monotonic() + 5, 1.0)
 
     with late_sock, peer:
+        late_sock.settimeout(1)
         dog, waited = one_round(late, pending)
 
         assert (late.expired, pending.expired) == (True, False)
@@ -986,6 +996,7 @@ def test_a_call_past_its_deadline_gets_its_socket_shut_when_it_attaches_it():
     call.expired = True
 
     with sock, peer:
+        sock.settimeout(1)
         transport._watchdog.attach(call, sock)
 
         assert call.sock is sock
@@ -1040,3 +1051,29 @@ def test_shutting_a_socket_that_is_already_closed_is_quiet():
     transport._shut(None)
 
     assert sock.fileno() == -1
+
+
+def test_a_new_watchdog_starts_its_thread_and_shuts_a_socket_at_its_deadline():
+    """As the one made at import, and made anew in a forked child (os.register_at_fork)."""
+    dog = transport._Watchdog()
+    sock, peer = socket.socketpair()
+    call = transport._Call(time.monotonic() + 0.1, 1.0)
+
+    with sock, peer:
+        sock.settimeout(2)
+        dog.add(call)
+        dog.attach(call, sock)
+
+        assert sock.recv(1) == b""  # returns at the deadline, not after the 2 s timeout
+        assert call.expired
+        assert dog._calls == set()
+        assert dog._thread.is_alive()
+
+
+def test_request_json_logs_a_failure_under_the_requests_name(fake, caplog):
+    fake.add(responses.GET, URL, body=requests.ConnectionError("refused"))
+
+    with pytest.raises(IonUnavailable):
+        transport.request_json("GET", URL, what="profile", timeout=1)
+
+    assert caplog.messages == [f"Ion profile request failed: GET {URL}: ConnectionError"]
