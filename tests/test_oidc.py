@@ -731,14 +731,15 @@ def with_empty_key_id(ion: FakeOidcIon, nonce: str) -> str:
         ),
     ],
 )
-def test_a_refused_id_token_raises_its_code_at_the_token_validation_stage(
-    ion, raising, id_token, what, code
+def test_a_refused_id_token_raises_and_logs_its_code_at_the_token_validation_stage(
+    ion, raising, caplog, id_token, what, code
 ):
     error = login_error(ion, lambda nonce: id_token(ion, nonce))
 
     assert isinstance(error, IonResponseError)
     assert (str(error), error.code, error.stage) == (rejected(what), code, "token_validation")
     assert error.backend.name == "ion-oidc"
+    assert f"Rejected an ID token from Ion: it {what} ({code})" in caplog.messages
 
 
 def test_a_token_response_without_id_token_raises_missing_claim(ion, raising):
