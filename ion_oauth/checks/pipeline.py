@@ -28,17 +28,14 @@ def check_pipeline(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     steps = pipeline()
     if steps is None:
         return []
-    errors: list[CheckMessage] = []
-    missing = [step for step in REQUIRED_STEPS if step not in steps]
-    if missing:
-        errors.append(
-            Error(
-                "SOCIAL_AUTH_PIPELINE lacks steps an Ion login needs: " + ", ".join(missing) + ".",
-                hint="Start from ion_oauth.presets.ION_PIPELINE (its steps are listed in the "
-                "ion-oauth documentation, docs/pipeline.md).",
-                id="ion_oauth.E009",
-            )
-        )
+    errors = _steps_and_email(
+        "SOCIAL_AUTH_PIPELINE",
+        steps,
+        preset="ION_PIPELINE",
+        page="docs/pipeline.md",
+        missing_id="ion_oauth.E009",
+        email_id="ion_oauth.W004",
+    )
     if "social_core.pipeline.social_auth.load_extra_data" not in steps:
         errors.append(
             Warning(
@@ -48,13 +45,32 @@ def check_pipeline(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="ion_oauth.W003",
             )
         )
+    return errors
+
+
+def _steps_and_email(
+    name: str, steps: Sequence[str], *, preset: str, page: str, missing_id: str, email_id: str
+) -> list[CheckMessage]:
+    """What both pipelines are checked for: the steps a login needs, and no step that hands
+    an Ion login to whichever account shares its email address."""
+    errors: list[CheckMessage] = []
+    missing = [step for step in REQUIRED_STEPS if step not in steps]
+    if missing:
+        errors.append(
+            Error(
+                f"{name} lacks steps an Ion login needs: " + ", ".join(missing) + ".",
+                hint=f"Start from ion_oauth.presets.{preset} (see the ion-oauth "
+                f"documentation, {page}).",
+                id=missing_id,
+            )
+        )
     if ASSOCIATE_BY_EMAIL in steps:
         errors.append(
             Warning(
-                "SOCIAL_AUTH_PIPELINE contains associate_by_email: an Ion login would be "
-                "attached to any existing account with the same email address.",
+                f"{name} contains associate_by_email: an Ion login would be attached to any "
+                "existing account with the same email address.",
                 hint="Remove associate_by_email unless every account's email is verified.",
-                id="ion_oauth.W004",
+                id=email_id,
             )
         )
     return errors
@@ -96,29 +112,14 @@ def check_oidc_pipeline(
     steps = oidc_pipeline()
     if steps is None or OIDC_BACKEND not in backends():
         return []
-    errors: list[CheckMessage] = []
-    missing = [step for step in REQUIRED_STEPS if step not in steps]
-    if missing:
-        errors.append(
-            Error(
-                "SOCIAL_AUTH_ION_OIDC_PIPELINE lacks steps an Ion login needs: "
-                + ", ".join(missing)
-                + ".",
-                hint="Start from ion_oauth.presets.ION_OIDC_PIPELINE (see the ion-oauth "
-                "documentation, docs/oidc.md).",
-                id="ion_oauth.E023",
-            )
-        )
-    if ASSOCIATE_BY_EMAIL in steps:
-        errors.append(
-            Warning(
-                "SOCIAL_AUTH_ION_OIDC_PIPELINE contains associate_by_email: an Ion login would "
-                "be attached to any existing account with the same email address.",
-                hint="Remove associate_by_email unless every account's email is verified.",
-                id="ion_oauth.W010",
-            )
-        )
-    return errors
+    return _steps_and_email(
+        "SOCIAL_AUTH_ION_OIDC_PIPELINE",
+        steps,
+        preset="ION_OIDC_PIPELINE",
+        page="docs/oidc.md",
+        missing_id="ion_oauth.E023",
+        email_id="ion_oauth.W010",
+    )
 
 
 def check_associate_oauth2_user(

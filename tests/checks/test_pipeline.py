@@ -216,8 +216,8 @@ PINNED = {
         "SOCIAL_AUTH_PIPELINE lacks steps an Ion login needs: "
         "social_core.pipeline.social_auth.social_uid, "
         "social_core.pipeline.social_auth.associate_user.",
-        "Start from ion_oauth.presets.ION_PIPELINE (its steps are listed in the ion-oauth "
-        "documentation, docs/pipeline.md).",
+        "Start from ion_oauth.presets.ION_PIPELINE (see the ion-oauth documentation, "
+        "docs/pipeline.md).",
     ),
     "W003": (
         check_pipeline,
@@ -249,6 +249,20 @@ PINNED = {
         "social_core.pipeline.social_auth.social_uid.",
         "Start from ion_oauth.presets.ION_OIDC_PIPELINE (see the ion-oauth documentation, "
         "docs/oidc.md).",
+    ),
+    "W010": (
+        check_oidc_pipeline,
+        {
+            **OIDC,
+            "SOCIAL_AUTH_ION_OIDC_PIPELINE": [
+                *PIPELINE,
+                "social_core.pipeline.social_auth.associate_by_email",
+            ],
+        },
+        WARNING,
+        "SOCIAL_AUTH_ION_OIDC_PIPELINE contains associate_by_email: an Ion login would be "
+        "attached to any existing account with the same email address.",
+        "Remove associate_by_email unless every account's email is verified.",
     ),
     "W006": (
         check_pipeline_order,
