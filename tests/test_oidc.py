@@ -732,8 +732,9 @@ def with_empty_key_id(ion: FakeOidcIon, nonce: str) -> str:
         ),
     ],
 )
+@pytest.mark.usefixtures("raising")
 def test_a_refused_id_token_raises_and_logs_its_code_at_the_token_validation_stage(
-    ion, raising, caplog, id_token, what, code
+    ion, caplog, id_token, what, code
 ):
     error = login_error(ion, lambda nonce: id_token(ion, nonce))
 
