@@ -81,6 +81,7 @@ def test_e015_says_nothing_for_a_site_without_an_ion_backend():
         ("ion_oath.oauth.IonOauth2", "ion_oauth.oauth.IonOauth2"),
         # Starting with the package's name, far from either path: the closer one is named.
         ("ion_oauth.Backend", "ion_oauth.oidc.IonOpenIdConnect"),
+        ("ion-oauth.Backend", "ion_oauth.oidc.IonOpenIdConnect"),
         ("IonOAuth", "ion_oauth.oauth.IonOauth2"),
     ],
 )
