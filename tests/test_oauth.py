@@ -6,6 +6,7 @@ import base64
 import hashlib
 import logging
 import time
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +18,7 @@ from ion_fakes import ION, assert_login_failed, load_fixture, messages_of
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
+from ion_oauth import transport
 from ion_oauth.exceptions import (
     IonAuthError,
     IonCallbackError,
@@ -33,6 +35,11 @@ from ion_oauth.oauth import MAX_PENDING_LOGINS, IonOauth2
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
+
+
+def ion_logs(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """(level, message) of each record on the ion_oauth logger."""
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ion_oauth"]
 
 
 # -- beginning a login ------------------------------------------------------------------
@@ -68,6 +75,7 @@ def test_the_token_request_carries_the_verifier_matching_the_challenge(ion_login
     ion_login.callback(code="the-code", state=params["state"])
 
     sent = dict(parse_qsl(fake_ion.calls[0].request.body))
+    assert len(sent["code_verifier"]) == 64
     digest = hashlib.sha256(sent["code_verifier"].encode()).digest()
     assert base64.urlsafe_b64encode(digest).decode().rstrip("=") == params["code_challenge"]
     assert sent["grant_type"] == "authorization_code"
@@ -99,6 +107,13 @@ def test_a_public_client_without_secret_logs_in_with_pkce_alone(ion_login, fake_
     assert User.objects.count() == 1
 
 
+def test_auth_params_without_a_login_begun_ask_for_no_pkce_challenge(client):
+    params = IonOauth2(load_strategy()).auth_params()
+
+    assert "code_challenge" not in params
+    assert params["client_id"] == "test-client-id"
+
+
 def test_scope_setting_can_add_write(ion_login, settings):
     settings.SOCIAL_AUTH_ION_SCOPE = ["write"]
 
@@ -122,11 +137,36 @@ def test_base_url_setting_moves_every_endpoint(client, fake_ion, settings):
     assert backend.revoke_token_url("t", "1") == "http://127.0.0.1:8080/oauth/revoke_token/"
 
 
+@pytest.mark.parametrize(
+    ("setting", "base"),
+    [
+        ("http://127.0.0.1:8080//", "http://127.0.0.1:8080"),
+        ("https://ion.example.test/X/", "https://ion.example.test/X"),
+    ],
+)
+def test_base_url_loses_only_its_trailing_slashes(client, settings, setting, base):
+    settings.SOCIAL_AUTH_ION_BASE_URL = setting
+
+    assert IonOauth2(load_strategy()).base_url() == base
+
+
 def test_only_the_newest_pending_logins_are_kept_in_the_session(ion_login):
     states = [ion_login.begin()["state"] for _ in range(MAX_PENDING_LOGINS + 2)]
 
     pending = ion_login.client.session["ion_ion_oauth_pending"]
     assert set(pending) == set(states[-MAX_PENDING_LOGINS:])
+
+
+def test_pending_logins_the_session_holds_in_another_shape_are_ignored(ion_login):
+    state = ion_login.begin()["state"]
+    session = ion_login.client.session
+    session["ion_ion_oauth_pending"] |= {"junk": "text", "undated": {"issued": "soon"}}
+    session.save()
+    ion_login.mock_ion()
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert response["Location"] == "/"
 
 
 def test_two_tabs_can_each_finish_their_own_login(ion_login):
@@ -159,6 +199,68 @@ def test_the_access_token_goes_in_the_authorization_header_never_the_url(ion_log
     assert profile_request.headers["Authorization"] == "Bearer kD2VfQn8s1bXwY3pA6tZc9rHm4uLe0"
     assert "kD2VfQn8" not in profile_request.url
     assert profile_request.headers["User-Agent"].startswith("ion-oauth/")
+
+
+def test_both_requests_ask_ion_for_json(ion_login, fake_ion):
+    ion_login.login()
+
+    assert [c.request.headers["Accept"] for c in fake_ion.calls] == ["application/json"] * 2
+
+
+def test_a_token_exchange_lost_with_a_kept_alive_connection_is_sent_again(
+    ion_login, fake_ion, monkeypatch
+):
+    """Ion closes idle kept-alive connections; a token request lost with one, unanswered, is
+    sent again on a new connection (what transport.send does for a replayable request)."""
+    attempt = transport._attempt
+    tried = []
+
+    def first_try_lost(method: str, url: str, **kwargs: Any) -> Any:
+        tried.append(method)
+        if len(tried) == 1:
+            transport._current_call().dead_reused = True
+            raise requests.ConnectionError("reset by peer")
+        return attempt(method, url, **kwargs)
+
+    monkeypatch.setattr(transport, "_attempt", first_try_lost)
+
+    response = ion_login.login()
+
+    assert response["Location"] == "/"
+    assert tried == ["POST", "POST", "GET"]
+
+
+def test_the_social_auth_uid_is_ions_numeric_id(ion_login):
+    ion_login.login()
+
+    assert UserSocialAuth.objects.get().uid == "1"
+
+
+def test_user_details_are_ions_username_email_and_names(client, student_profile):
+    details = IonOauth2(load_strategy()).get_user_details(student_profile)
+
+    assert details == {
+        "username": "2027jdoe",
+        "email": "2027jdoe@tjhsst.edu",
+        "fullname": "John Doe",
+        "first_name": "John",
+        "last_name": "Doe",
+    }
+
+
+def test_user_details_turn_names_and_email_ion_leaves_null_into_empty_text(client, student_profile):
+    for field in ("tj_email", "full_name", "first_name", "last_name"):
+        student_profile[field] = None
+
+    details = IonOauth2(load_strategy()).get_user_details(student_profile)
+
+    assert details == {
+        "username": "2027jdoe",
+        "email": "",
+        "fullname": "",
+        "first_name": "",
+        "last_name": "",
+    }
 
 
 def test_extra_data_keeps_tokens_and_the_ion_fields_apps_use(ion_login):
@@ -318,9 +420,9 @@ def test_a_replayed_callback_in_the_same_session_is_refused(ion_login, fake_ion)
     assert state not in ion_login.client.session.get("ion_ion_oauth_pending", {})
 
 
-def test_a_used_state_written_back_by_another_tab_is_still_refused(ion_login, fake_ion):
-    """Guards against two tabs: a login begun while another's callback runs saves the whole
-    session, consumed state included, and that state would be accepted again."""
+def finish_and_write_back(ion_login: Any) -> str:
+    """Finish a login, then put its consumed state back in the session, as another tab saving
+    the whole session it read before the callback would; returns that state."""
     state = ion_login.begin()["state"]
     pending_before = dict(ion_login.client.session["ion_ion_oauth_pending"])
     ion_login.mock_ion()
@@ -328,6 +430,13 @@ def test_a_used_state_written_back_by_another_tab_is_still_refused(ion_login, fa
     session = ion_login.client.session
     session["ion_ion_oauth_pending"] = pending_before
     session.save()
+    return state
+
+
+def test_a_used_state_written_back_by_another_tab_is_still_refused(ion_login, fake_ion):
+    """Guards against two tabs: a login begun while another's callback runs saves the whole
+    session, consumed state included, and that state would be accepted again."""
+    state = finish_and_write_back(ion_login)
     calls = len(fake_ion.calls)
 
     response = ion_login.callback(code="the-code", state=state)
@@ -351,6 +460,49 @@ def test_used_states_past_their_lifetime_are_forgotten(ion_login, fake_ion, monk
     ion_login.callback(code="another", state=ion_login.begin()["state"])
 
     assert Nonce.objects.filter(server_url="ion_oauth:ion:state").count() == 1
+
+
+def test_only_this_backends_used_states_a_minute_past_their_lifetime_are_forgotten(
+    ion_login, settings, monkeypatch
+):
+    from social_django.models import Nonce
+
+    settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 600
+    now = 1_800_000_000
+    at(monkeypatch, now)
+    scope = "ion_oauth:ion:state"
+    Nonce.objects.create(server_url=scope, timestamp=now - 600 - 60, salt="a-minute-past")
+    Nonce.objects.create(server_url=scope, timestamp=now - 600 - 61, salt="older")
+    Nonce.objects.create(server_url="https://other.example.test", timestamp=0, salt="other")
+
+    state = ion_login.begin()["state"]
+    ion_login.mock_ion()
+    ion_login.callback(code="the-code", state=state)
+
+    assert set(Nonce.objects.values_list("salt", flat=True)) == {
+        "a-minute-past",
+        "other",
+        hashlib.sha256(state.encode()).hexdigest(),
+    }
+
+
+def test_a_storage_without_djangos_manager_still_refuses_a_second_use():
+    """social-auth's storages for other frameworks have a nonce ``use()`` but no ``objects``."""
+    used = set()
+
+    def use(server_url: str, timestamp: int, salt: str) -> bool:
+        first = (server_url, salt) not in used
+        used.add((server_url, salt))
+        return first
+
+    strategy = SimpleNamespace(
+        storage=SimpleNamespace(nonce=SimpleNamespace(use=use)),
+        request_data=dict,
+        absolute_uri=lambda uri: uri,
+    )
+    backend = IonOauth2(strategy)
+
+    assert (backend._first_use("a-state", 1), backend._first_use("a-state", 1)) == (True, False)
 
 
 def test_a_used_state_leaves_the_other_pending_logins_usable(ion_login, fake_ion):
@@ -484,19 +636,6 @@ def test_failures_are_logged_on_the_ion_oauth_logger_without_secrets(ion_login, 
     assert "the-code" not in logged
 
 
-def test_a_cancelled_login_is_logged_at_info(ion_login, caplog):
-    """Guards the README's promise that each failure is logged: Cancel used to log nothing."""
-    caplog.set_level(logging.INFO, logger="ion_oauth")
-    state = ion_login.begin()["state"]
-
-    ion_login.callback(error="access_denied", state=state)
-
-    records = [r for r in caplog.records if r.name == "ion_oauth"]
-    assert [(r.levelname, r.getMessage()) for r in records] == [
-        ("INFO", "The person cancelled the login on Ion (error=access_denied)")
-    ]
-
-
 @pytest.mark.parametrize(
     ("query", "logged"),
     [
@@ -515,8 +654,7 @@ def test_a_missing_or_foreign_state_is_logged_as_a_warning(ion_login, caplog, qu
 
     ion_login.callback(**query)
 
-    records = [r for r in caplog.records if r.name == "ion_oauth"]
-    assert [(r.levelname, r.getMessage()) for r in records] == [("WARNING", logged)]
+    assert ion_logs(caplog) == [("WARNING", logged)]
 
 
 def test_an_expired_state_is_logged_as_a_warning(ion_login, settings, monkeypatch, caplog):
@@ -528,9 +666,8 @@ def test_an_expired_state_is_logged_as_a_warning(ion_login, settings, monkeypatc
 
     ion_login.callback(code="the-code", state=state)
 
-    records = [r for r in caplog.records if r.name == "ion_oauth"]
-    assert [r.getMessage() for r in records] == [
-        "Ion's callback came after SOCIAL_AUTH_ION_STATE_LIFETIME; login refused"
+    assert ion_logs(caplog) == [
+        ("WARNING", "Ion's callback came after SOCIAL_AUTH_ION_STATE_LIFETIME; login refused")
     ]
 
 
@@ -600,6 +737,35 @@ def test_a_refresh_refused_for_another_reason_is_not_a_login_required(ion_login,
     assert not isinstance(caught.value, IonLoginRequired)
 
 
+def test_a_refresh_answered_without_access_token_fails_at_the_refresh_stage(ion_login, fake_ion):
+    social = logged_in_social(ion_login)
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", json={"token_type": "Bearer"})
+
+    with pytest.raises(IonResponseError) as caught:
+        social.refresh_token(load_strategy())
+
+    assert (caught.value.code, caught.value.stage) == ("missing_claim", "refresh")
+    assert isinstance(caught.value.backend, IonOauth2)
+
+
+def test_without_a_key_ion_is_sent_an_empty_client_id(client, fake_ion, settings):
+    """Ion then refuses the site's credentials, with the message naming the settings."""
+    del settings.SOCIAL_AUTH_ION_KEY
+    fake_ion.add(
+        responses.POST, f"{ION}/oauth/token/", json={"error": "invalid_client"}, status=401
+    )
+    fake_ion.add(responses.POST, f"{ION}/oauth/revoke_token/", status=200)
+    backend = IonOauth2(load_strategy())
+
+    with pytest.raises(IonRejected):
+        backend.refresh_token("the-refresh-token")
+    backend.revoke_token("the-token", "1")
+
+    assert [
+        dict(parse_qsl(c.request.body, keep_blank_values=True))["client_id"] for c in fake_ion.calls
+    ] == ["", ""]
+
+
 def test_a_refresh_while_ion_is_down_raises_ion_unavailable(ion_login, fake_ion):
     social = logged_in_social(ion_login)
     fake_ion.add(responses.POST, f"{ION}/oauth/token/", status=502)
@@ -620,7 +786,7 @@ def test_revoke_token_posts_the_token_to_ions_revoke_endpoint(client, fake_ion):
     }
 
 
-def test_revoke_token_failure_is_reported_not_raised(client, fake_ion, settings):
+def test_revoke_token_failure_is_logged_not_raised(client, fake_ion, settings, caplog):
     settings.SOCIAL_AUTH_ION_SECRET = ""
     fake_ion.add(
         responses.POST, f"{ION}/oauth/revoke_token/", body=requests.ConnectionError("down")
@@ -628,6 +794,9 @@ def test_revoke_token_failure_is_reported_not_raised(client, fake_ion, settings)
 
     assert IonOauth2(load_strategy()).revoke_token("the-token", "1") is False
     assert "client_secret" not in dict(parse_qsl(fake_ion.calls[0].request.body))
+    assert ion_logs(caplog) == [
+        ("WARNING", f"Ion revoke request failed: POST {ION}/oauth/revoke_token/: ConnectionError")
+    ]
 
 
 def test_the_recorded_fixtures_are_ions_shapes():
@@ -635,15 +804,64 @@ def test_the_recorded_fixtures_are_ions_shapes():
     assert list(load_fixture("profile_student.json"))[:3] == ["id", "ion_username", "sex"]
 
 
-def test_a_sites_own_base_url_or_timeout_setting_is_not_taken_for_ions(ion_login, settings):
+@pytest.mark.parametrize("prefix", ["", "SOCIAL_AUTH_"])
+def test_a_sites_own_base_url_or_timeout_setting_is_not_taken_for_ions(ion_login, settings, prefix):
     """Guards against social-auth's fallback from SOCIAL_AUTH_ION_X to SOCIAL_AUTH_X and X."""
     del settings.SOCIAL_AUTH_ION_BASE_URL
-    settings.BASE_URL = "https://my-site.example.test"
-    settings.SOCIAL_AUTH_TIMEOUT = 99
+    setattr(settings, f"{prefix}BASE_URL", "https://my-site.example.test")
+    setattr(settings, f"{prefix}TIMEOUT", 99)
     backend = IonOauth2(load_strategy())
 
     assert backend.authorization_url() == "https://ion.tjhsst.edu/oauth/authorize/"
     assert backend.timeout() == 10.0
+
+
+@pytest.mark.parametrize("prefix", ["", "SOCIAL_AUTH_"])
+def test_a_sites_own_pkce_or_state_lifetime_setting_is_not_taken_for_ions(
+    ion_login, settings, monkeypatch, prefix
+):
+    setattr(settings, f"{prefix}USE_PKCE", False)
+    setattr(settings, f"{prefix}STATE_LIFETIME", 1)
+    at(monkeypatch, 1_800_000_000.0)
+    params = ion_login.begin()
+    ion_login.mock_ion()
+    at(monkeypatch, 1_800_000_061.0)
+
+    response = ion_login.callback(code="the-code", state=params["state"])
+
+    assert params["code_challenge_method"] == "S256"
+    assert response["Location"] == "/"
+
+
+class SubclassedIon(IonOauth2):
+    """A site's subclass using the hooks IonOauth2 offers."""
+
+    revoked: tuple[str, str] | None = None
+
+    def own_setting_names(self, name: str) -> tuple[str, ...]:
+        return (f"MY_SITE_ION_{name}", *super().own_setting_names(name))
+
+    def revoke_token_url(self, token: str, uid: str) -> str:
+        self.revoked = (token, uid)
+        return super().revoke_token_url(token, uid)
+
+
+def test_an_own_setting_is_looked_up_under_each_of_its_names_first_found_first(client, settings):
+    backend = SubclassedIon(load_strategy())
+    assert backend.base_url() == ION
+
+    settings.MY_SITE_ION_BASE_URL = "https://first.example.test"
+
+    assert backend.base_url() == "https://first.example.test"
+
+
+def test_revoke_token_url_is_given_the_token_and_uid(client, fake_ion):
+    fake_ion.add(responses.POST, f"{ION}/oauth/revoke_token/", status=200)
+    backend = SubclassedIon(load_strategy())
+
+    backend.revoke_token("the-token", "1")
+
+    assert backend.revoked == ("the-token", "1")
 
 
 def test_revoke_token_carries_the_timeout_setting(client, fake_ion, settings):
@@ -774,6 +992,7 @@ def with_state(ion_login, **params):
     ("scenario", "expected"),
     [
         ("no state", (IonStateError, "missing_parameter", "callback", None)),
+        ("empty state", (IonStateError, "missing_parameter", "callback", None)),
         ("forged state", (IonStateMissing, "state_mismatch", "callback", None)),
         ("no code", (IonCallbackError, "missing_parameter", "callback", None)),
         ("cancelled", (IonLoginCancelled, "authorization_declined", "callback", None)),
@@ -799,6 +1018,8 @@ def test_each_failure_carries_its_code_and_stage(
     callback = with_state(ion_login, code="the-code")
     if scenario == "no state":
         del callback["state"]
+    elif scenario == "empty state":
+        callback["state"] = ""
     elif scenario == "forged state":
         callback["state"] = "f" * 32
     elif scenario == "no code":
@@ -834,7 +1055,98 @@ def test_each_failure_carries_its_code_and_stage(
     error = failure(ion_login, settings, **callback)
 
     assert (type(error), error.code, error.stage, error.status_code) == expected
+    assert isinstance(error.backend, IonOauth2)
     assert User.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (
+            "access_denied",
+            (
+                IonLoginCancelled,
+                "access_denied",
+                "INFO",
+                "The person cancelled the login on Ion (error=access_denied)",
+            ),
+        ),
+        (
+            "invalid_scope",
+            (
+                IonRejected,
+                "invalid_scope",
+                "WARNING",
+                "Ion redirected back with error=invalid_scope",
+            ),
+        ),
+        (
+            "<script>",
+            (
+                IonRejected,
+                "unknown error",
+                "WARNING",
+                "Ion redirected back with error=unknown error",
+            ),
+        ),
+    ],
+    ids=["cancelled", "oauth-error", "not-an-oauth-error"],
+)
+def test_an_error_ion_redirects_back_with_is_kept_on_the_failure_and_logged(
+    ion_login, settings, caplog, sent, expected
+):
+    """Guards the README's promise that each failure is logged: Cancel used to log nothing;
+    it is logged at INFO, so a site can count cancels. ``provider_error`` keeps Ion's code."""
+    caplog.set_level(logging.INFO, logger="ion_oauth")
+
+    error = failure(ion_login, settings, **with_state(ion_login, error=sent))
+
+    assert (type(error), error.provider_error, *ion_logs(caplog)[0]) == expected
+    assert len(ion_logs(caplog)) == 1
+    assert isinstance(error.backend, IonOauth2)
+
+
+def test_callback_data_that_is_not_a_mapping_carries_no_error(client):
+    assert IonOauth2(load_strategy()).process_error(None) is None
+
+
+def test_an_expired_state_is_refused_as_response_expired(ion_login, settings, monkeypatch):
+    settings.SOCIAL_AUTH_ION_STATE_LIFETIME = 60
+    at(monkeypatch, 1_800_000_000.0)
+    state = ion_login.begin()["state"]
+    at(monkeypatch, 1_800_000_061.0)
+
+    error = failure(ion_login, settings, code="the-code", state=state)
+
+    assert (type(error), error.code, error.stage) == (IonStateError, "response_expired", "callback")
+    assert isinstance(error.backend, IonOauth2)
+
+
+def test_a_used_state_written_back_is_refused_as_a_state_mismatch_and_logged(
+    ion_login, settings, caplog
+):
+    state = finish_and_write_back(ion_login)
+    caplog.clear()
+
+    error = failure(ion_login, settings, code="the-code", state=state)
+
+    assert (type(error), error.code, error.stage) == (IonStateError, "state_mismatch", "callback")
+    assert isinstance(error.backend, IonOauth2)
+    assert ion_logs(caplog) == [
+        ("WARNING", "Ion's callback carried a state that was used already; login refused")
+    ]
+
+
+def test_a_profile_ion_sends_as_html_is_named_in_the_message(ion_login, fake_ion):
+    state = ion_login.begin()["state"]
+    fake_ion.add(responses.POST, f"{ION}/oauth/token/", json=load_fixture("token_response.json"))
+    fake_ion.add(responses.GET, f"{ION}/api/profile", body="<html>Login</html>")
+
+    response = ion_login.callback(code="the-code", state=state)
+
+    assert_login_failed(
+        response, "Ion sent a profile response this site could not read. Please try again later."
+    )
 
 
 def test_a_refresh_ion_refuses_carries_the_refresh_stage(ion_login, fake_ion):
@@ -845,6 +1157,7 @@ def test_a_refresh_ion_refuses_carries_the_refresh_stage(ion_login, fake_ion):
         social.refresh_token(load_strategy())
 
     assert (caught.value.code, caught.value.stage) == ("token_revoked", "refresh")
+    assert isinstance(caught.value.backend, IonOauth2)
     assert (caught.value.status_code, caught.value.provider_error) == (400, "invalid_grant")
     assert (caught.value.__cause__.code, caught.value.__cause__.stage) == (
         "authorization_code_rejected",

@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from ion_fakes import ION, assert_login_failed, load_fixture, messages_of
-from social_django.models import UserSocialAuth
+from social_django.models import DjangoStorage, UserSocialAuth
+from social_django.strategy import DjangoStrategy
 from social_django.utils import load_strategy
 
 from ion_oauth import discovery as oidc_cache
@@ -838,6 +839,18 @@ def test_is_sysadmin_sets_and_clears_is_superuser_when_the_setting_asks(settings
     assert user.is_superuser is is_sysadmin
 
 
+def test_is_sysadmin_saves_only_is_superuser(settings):
+    """Guards against a login undoing a change made to the user while it ran."""
+    settings.SOCIAL_AUTH_ION_OIDC_SYSADMIN_IS_SUPERUSER = True
+    user = User.objects.create(username="2027jdoe")
+    User.objects.filter(pk=user.pk).update(first_name="John")
+
+    sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=True), user)
+
+    user.refresh_from_db()
+    assert (user.is_superuser, user.first_name) == (True, "John")
+
+
 def test_sync_oidc_groups_does_nothing_for_other_backends(settings):
     settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"lab": "Lab users"}
     settings.SOCIAL_AUTH_ION_SYSADMIN_IS_SUPERUSER = True
@@ -898,6 +911,25 @@ def test_associate_oauth2_user_links_when_the_oidc_base_url_names_the_same_ion(s
     UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
 
     assert associate_oauth2_user(backend(), "1") == {"user": user}
+
+
+class SandboxStrategy(DjangoStrategy):
+    """A strategy that configures each login (as a site per host would): this one's Ion
+    is a sandbox."""
+
+    def get_setting(self, name: str) -> Any:
+        if name == "SOCIAL_AUTH_ION_BASE_URL":
+            return "http://127.0.0.1:8080"
+        return super().get_setting(name)
+
+
+def test_associate_oauth2_user_reads_both_ions_from_the_logins_own_strategy():
+    user = User.objects.create(username="2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
+
+    oidc_backend = IonOpenIdConnect(SandboxStrategy(DjangoStorage))
+
+    assert associate_oauth2_user(oidc_backend, "1") == {"user": user}
 
 
 def test_associate_oauth2_user_finds_nobody_for_a_new_person():
