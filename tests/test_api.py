@@ -464,9 +464,9 @@ def refreshing_threads(fake_ion: responses.RequestsMock, **answer: Any) -> list[
     return names
 
 
-def profile_then_roll_back(client: IonClient) -> None:
+def profile_then_roll_back(client: IonClient, using: str = "default") -> None:
     """Get the profile inside a transaction, then roll it back (the answer in the error)."""
-    with transaction.atomic():
+    with transaction.atomic(using=using):
         raise RolledBack(client.get("profile"))
 
 
@@ -529,6 +529,67 @@ def test_a_token_refreshed_elsewhere_is_taken_inside_a_transaction_too(
 
     assert threads == []
     assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-9"]
+
+
+# -- logins kept in another database ------------------------------------------------
+
+
+def social_in(database: str, **extra: Any) -> UserSocialAuth:
+    user = User.objects.db_manager(database).create_user("2027jdoe")
+    return UserSocialAuth.objects.using(database).create(
+        user=user, provider="ion", uid="1", extra_data=stored(expires_in_s=10, **extra)
+    )
+
+
+class LoginsElsewhere:
+    """A database router that keeps users and logins in ``other``."""
+
+    def db_for_write(self, model: type[Any], **hints: Any) -> str | None:
+        return "other" if model._meta.app_label in {"auth", "social_django"} else None
+
+    db_for_read = db_for_write
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+@pytest.mark.parametrize("routed", [False, True], ids=["row-in-other", "router"])
+def test_a_refresh_writes_to_the_database_the_login_lives_in(
+    fake_ion: responses.RequestsMock, settings: Any, routed: bool
+) -> None:
+    if routed:
+        settings.DATABASE_ROUTERS = [LoginsElsewhere()]
+    social = social_in("other")
+    in_transaction: list[bool] = []
+
+    def refresh(request: Any) -> tuple[int, dict[str, str], str]:
+        in_transaction.append(transaction.get_connection("other").in_atomic_block)
+        return 200, {}, json.dumps(new_tokens())
+
+    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=refresh)
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    stored_there = UserSocialAuth.objects.using("other").get().extra_data
+    assert stored_there["refresh_token"] == "refresh-2"
+    assert not UserSocialAuth.objects.using("default").exists()
+    # The row stays locked (on PostgreSQL) while Ion is asked: nobody refreshes beside it.
+    assert in_transaction == [True]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_refresh_inside_a_transaction_on_the_logins_database_keeps_the_new_tokens(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    threads = refreshing_threads(fake_ion)
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+    client = IonClient.for_social(social_in("other"))
+
+    with pytest.raises(RolledBack):
+        profile_then_roll_back(client, using="other")
+
+    stored_there = UserSocialAuth.objects.using("other").get().extra_data
+    assert stored_there["refresh_token"] == "refresh-2"
+    assert threads == ["ion-oauth-refresh"]
 
 
 # -- single flight: the second one in uses the first one's token ----------------------
