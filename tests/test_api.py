@@ -550,7 +550,8 @@ class LoginsElsewhere:
     db_for_read = db_for_write
 
 
-@pytest.mark.django_db(databases=["default", "other"])
+# transaction=True: no test-case transaction around "other" hides the refresh's own.
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
 @pytest.mark.parametrize("routed", [False, True], ids=["row-in-other", "router"])
 def test_a_refresh_writes_to_the_database_the_login_lives_in(
     fake_ion: responses.RequestsMock, settings: Any, routed: bool
