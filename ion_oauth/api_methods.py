@@ -30,6 +30,7 @@ from ion_oauth.exceptions import (
     IonPermissionDenied,
     IonResponseError,
     IonSignupRefused,
+    with_article,
 )
 from ion_oauth.resources import (
     Activity,
@@ -326,7 +327,7 @@ def _segment(value: int | str) -> str:
 def _unreadable(what: str) -> IonResponseError:
     return IonResponseError(
         None,
-        f"Ion sent an {what} this site could not read. Please try again later.",
+        f"Ion sent {with_article(what)} this site could not read. Please try again later.",
         code="malformed_response",
         stage="user_info",
     )

@@ -37,6 +37,13 @@ else:
 _STRUCTURED = hasattr(_social.SocialAuthBaseException, "default_code")
 
 
+def with_article(noun: str) -> str:
+    """``noun`` after "an" if it starts with a vowel, else after "a" ("an API response", "a
+    token response"), for the messages that name what Ion sent: every such noun here is read
+    as it is spelt."""
+    return ("an " if noun[:1].lower() in {"a", "e", "i", "o", "u"} else "a ") + noun
+
+
 class IonAuthError(_social.AuthException):
     """Base class: a login or an API call failed for a reason a person can be told."""
 

@@ -44,6 +44,7 @@ from ion_oauth.exceptions import (
     IonRejected,
     IonResponseError,
     IonUnavailable,
+    with_article,
 )
 
 if TYPE_CHECKING:
@@ -299,12 +300,18 @@ def _read_capped(
     return b"".join(chunks)
 
 
+def _article(word: str) -> str:
+    """ "an" before a word that starts with a vowel ("an API", "an OpenID configuration"),
+    else "a": every ``what`` here is read as it is spelt."""
+    return "an" if word[:1].lower() in {"a", "e", "i", "o", "u"} else "a"
+
+
 def _unreadable(
     what: str, backend: BaseAuth[object] | None, stage: str, status: int
 ) -> IonResponseError:
     return IonResponseError(
         backend,
-        f"Ion sent a {what} response this site could not read. Please try again later.",
+        f"Ion sent {with_article(what)} response this site could not read. Please try again later.",
         code="malformed_response",
         stage=stage,
         status_code=status,
@@ -494,13 +501,7 @@ def check_response(
         data = _decode_json(body)
         if not isinstance(data, dict):
             logger.warning("Ion %s response (HTTP %s) is not a JSON object", what, status)
-            raise IonResponseError(
-                backend,
-                f"Ion sent a {what} response this site could not read. Please try again later.",
-                code="malformed_response",
-                stage=stage,
-                status_code=status,
-            )
+            raise _unreadable(what, backend, stage, status)
         return data
 
     payload = _decode_json(body)

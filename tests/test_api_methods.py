@@ -183,16 +183,27 @@ def test_a_page_without_results_is_a_response_error(
 ) -> None:
     fake_ion.get(f"{ION}/api/bus", json={"count": 0})
 
-    with pytest.raises(IonResponseError):
+    with pytest.raises(IonResponseError) as caught:
         list(client.bus_routes())
+
+    assert str(caught.value) == (
+        "Ion sent a page of results this site could not read. Please try again later."
+    )
+
+
+AWAY = "Ion's link to the next page points away from Ion ({}); it was not followed."
 
 
 @pytest.mark.parametrize(
-    "following",
-    ["https://evil.example.test/api/bus?page=2", "https://ion.example.test/elsewhere?page=2", 7],
+    ("following", "message"),
+    [
+        ("https://evil.example.test/api/bus?page=2", AWAY.format("https://evil.example.test")),
+        ("https://ion.example.test/elsewhere?page=2", AWAY.format("https://ion.example.test")),
+        (7, "Ion sent a page link this site could not read. Please try again later."),
+    ],
 )
 def test_a_next_link_away_from_ion_is_not_followed(
-    client: IonClient, fake_ion: responses.RequestsMock, following: Any
+    client: IonClient, fake_ion: responses.RequestsMock, following: Any, message: str
 ) -> None:
     route = {"id": 1, "route_name": "JT-101", "space": "", "bus_number": "", "status": "o"}
     fake_ion.get(
@@ -203,8 +214,9 @@ def test_a_next_link_away_from_ion_is_not_followed(
     routes = client.bus_routes()
 
     assert next(routes).route_name == "JT-101"
-    with pytest.raises(IonResponseError):
+    with pytest.raises(IonResponseError) as caught:
         next(routes)
+    assert str(caught.value) == message
     assert len(fake_ion.calls) == 1
 
 

@@ -435,7 +435,7 @@ def test_a_caller_after_a_fetch_that_hit_a_bug_fetches_itself(fake_ion, backend,
 
 @pytest.mark.parametrize(
     ("fetch", "url", "what"),
-    [(config, DISCOVERY_URL, "OpenID configuration"), (key, JWKS_URL, "signing keys")],
+    [(config, DISCOVERY_URL, "an OpenID configuration"), (key, JWKS_URL, "a signing keys")],
     ids=["discovery", "keys"],
 )
 def test_an_unreadable_answer_names_what_was_asked(fake_ion, backend, fetch, url, what):
@@ -445,7 +445,7 @@ def test_an_unreadable_answer_names_what_was_asked(fake_ion, backend, fetch, url
         fetch(backend, stage="refresh")
 
     assert caught.value.message == (
-        f"Ion sent a {what} response this site could not read. Please try again later."
+        f"Ion sent {what} response this site could not read. Please try again later."
     )
     assert caught.value.stage == "refresh"
     assert caught.value.backend is backend

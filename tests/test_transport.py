@@ -59,6 +59,25 @@ def test_a_2xx_body_that_is_not_a_json_object_is_a_response_error(body):
     assert caught.value.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("what", "said"),
+    [
+        ("API", "an API"),
+        ("OpenID configuration", "an OpenID configuration"),
+        ("emergency status", "an emergency status"),
+        ("token", "a token"),
+        ("bus route", "a bus route"),
+    ],
+)
+def test_what_could_not_be_read_is_named_with_its_article(what, said):
+    with pytest.raises(IonResponseError) as caught:
+        transport.check_response(200, b"[]", {}, what=what)
+
+    assert str(caught.value) == (
+        f"Ion sent {said} response this site could not read. Please try again later."
+    )
+
+
 def test_deeply_nested_json_is_a_response_error_not_a_crash():
     with pytest.raises(IonResponseError):
         check(200, "[" * 100_000 + "]" * 100_000)

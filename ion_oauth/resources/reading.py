@@ -25,7 +25,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ion_oauth.exceptions import IonResponseError
+from ion_oauth.exceptions import IonResponseError, with_article
 
 T = TypeVar("T")
 R = TypeVar("R", bound="Resource")
@@ -66,10 +66,9 @@ class Resource:
 
 
 def malformed(what: str, problem: str) -> IonResponseError:
-    article = "an" if what[0] in "aeiou" else "a"
     return IonResponseError(
         None,
-        f"Ion sent {article} {what} this site could not read ({problem}).",
+        f"Ion sent {with_article(what)} this site could not read ({problem}).",
         code="malformed_response",
         stage="user_info",
     )
