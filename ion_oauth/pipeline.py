@@ -177,7 +177,7 @@ def sync_flags(user: Any, roles: set[str]) -> None:
 
 
 def _class_group_regex(pattern: str | None) -> re.Pattern[str] | None:
+    """The group names ``pattern`` makes, with a number for each ``{graduation_year}``."""
     if not pattern:
         return None
-    before, _, after = pattern.partition("{graduation_year}")
-    return re.compile(re.escape(before) + r"[0-9]+" + re.escape(after))
+    return re.compile("[0-9]+".join(re.escape(part) for part in pattern.split("{graduation_year}")))

@@ -279,6 +279,7 @@ def _read_capped(
                     f"Ion sent an unexpectedly large {what} response. Please try again later.",
                     code="malformed_response",
                     stage=stage,
+                    status_code=response.status_code,
                 )
             chunks.append(chunk)
         if inflater is not None and not inflater.eof:

@@ -52,6 +52,8 @@ MODULES: dict[str, list[str]] = {
         "tests/faults/test_keepalive.py",
         "--deselect=tests/faults/test_keepalive.py"
         "::test_a_thousand_requests_with_random_idle_gaps_all_succeed",
+        # How much of a huge answer is read depends on the socket: the same fake Ion.
+        "tests/faults/test_body_cap.py",
         # Check sensitive_variables, which the scratch copy strips (STRIPPED_DECORATORS).
         "--deselect=tests/test_transport.py"
         "::test_an_error_report_of_a_failed_request_shows_no_secret",

@@ -23,6 +23,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.urls import path
@@ -277,8 +278,12 @@ def test_a_login_whose_backend_is_not_configured_cannot_refresh(
         user=user, provider="ion-retired", uid="1", extra_data=stored(expires_in_s=10)
     )
 
-    with pytest.raises(ImproperlyConfigured, match="'ion-retired' backend is not in"):
+    with pytest.raises(ImproperlyConfigured) as caught:
         IonClient.for_social(social).get("profile")
+    assert str(caught.value) == (
+        "The 'ion-retired' backend is not in AUTHENTICATION_BACKENDS, "
+        "so its tokens cannot be refreshed."
+    )
     assert len(fake_ion.calls) == 0
 
 
@@ -339,12 +344,19 @@ def test_a_new_token_rejected_again_raises_without_a_second_refresh(
     social: UserSocialAuth, fake_ion: responses.RequestsMock
 ) -> None:
     fake_ion.get(PROFILE_URL, status=403, json={"detail": NOT_AUTHENTICATED})
+    fake_ion.get(PROFILE_URL, status=403, json={"detail": NOT_AUTHENTICATED})
+    # Were the client to refresh a second time, this answer would end the test at once.
+    fake_ion.get(PROFILE_URL, json={"id": 1})
     fake_ion.post(TOKEN_URL, json=new_tokens())
 
-    with pytest.raises(IonRejected, match="even after refreshing") as raised:
+    with pytest.raises(IonRejected) as raised:
         IonClient.for_social(social).get("profile")
-    assert raised.value.code == "token_rejected"
-    assert raised.value.status_code == 403
+    assert str(raised.value) == "Ion did not accept the access token even after refreshing it."
+    assert (raised.value.code, raised.value.stage, raised.value.status_code) == (
+        "token_rejected",
+        "user_info",
+        403,
+    )
     assert len(token_calls(fake_ion)) == 1
     assert len(api_calls(fake_ion)) == 2
 
@@ -431,6 +443,154 @@ def test_no_stored_access_token_raises_login_required(social: UserSocialAuth) ->
 
     with pytest.raises(IonLoginRequired):
         IonClient.for_social(social).get("profile")
+
+
+# -- a refresh inside the caller's transaction ------------------------------------------
+
+
+class RolledBack(Exception):
+    """Raised to roll the caller's transaction back."""
+
+
+def refreshing_threads(fake_ion: responses.RequestsMock, **answer: Any) -> list[str]:
+    """Ion's token endpoint answering a refresh; the list fills with each refresh's thread."""
+    names: list[str] = []
+
+    def refresh(request: Any) -> tuple[int, dict[str, str], str]:
+        names.append(threading.current_thread().name)
+        return answer.get("status", 200), {}, json.dumps(answer.get("json", new_tokens()))
+
+    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=refresh)
+    return names
+
+
+def profile_then_roll_back(client: IonClient, using: str = "default") -> None:
+    """Get the profile inside a transaction, then roll it back (the answer in the error)."""
+    with transaction.atomic(using=using):
+        raise RolledBack(client.get("profile"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_inside_a_transaction_that_rolls_back_keeps_the_new_tokens(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    """Ion revoked the old refresh token when it answered: losing the new one with the
+    caller's transaction would log the user out."""
+    threads = refreshing_threads(fake_ion)
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+    client = IonClient.for_social(expire(social))
+
+    with pytest.raises(RolledBack) as rolled_back:
+        profile_then_roll_back(client)
+
+    assert rolled_back.value.args == ({"id": 1},)
+    assert UserSocialAuth.objects.get().extra_data["refresh_token"] == "refresh-2"
+    assert threads == ["ion-oauth-refresh"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_outside_any_transaction_runs_on_the_callers_own_connection(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    threads = refreshing_threads(fake_ion)
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(expire(social)).get("profile")
+
+    assert UserSocialAuth.objects.get().extra_data["refresh_token"] == "refresh-2"
+    assert threads == [threading.current_thread().name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_refresh_inside_a_transaction_raises_login_required(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    refreshing_threads(fake_ion, status=400, json={"error": "invalid_grant"})
+    client = IonClient.for_social(expire(social))
+
+    with pytest.raises(IonLoginRequired), transaction.atomic():
+        client.get("profile")
+
+    assert UserSocialAuth.objects.get().extra_data["refresh_token"] == "refresh-1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_refreshed_elsewhere_is_taken_inside_a_transaction_too(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    threads = refreshing_threads(fake_ion)
+    client = IonClient.for_social(UserSocialAuth.objects.get(pk=expire(social).pk))
+    social.extra_data = {**stored(), "access_token": "access-9", "refresh_token": "refresh-9"}
+    social.save()
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    with transaction.atomic():
+        client.get("profile")
+
+    assert threads == []
+    assert [bearer(c) for c in api_calls(fake_ion)] == ["Bearer access-9"]
+
+
+# -- logins kept in another database ------------------------------------------------
+
+
+def social_in(database: str, **extra: Any) -> UserSocialAuth:
+    user = User.objects.db_manager(database).create_user("2027jdoe")
+    return UserSocialAuth.objects.using(database).create(
+        user=user, provider="ion", uid="1", extra_data=stored(expires_in_s=10, **extra)
+    )
+
+
+class LoginsElsewhere:
+    """A database router that keeps users and logins in ``other``."""
+
+    def db_for_write(self, model: type[Any], **hints: Any) -> str | None:
+        return "other" if model._meta.app_label in {"auth", "social_django"} else None
+
+    db_for_read = db_for_write
+
+
+# transaction=True: no test-case transaction around "other" hides the refresh's own.
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+@pytest.mark.parametrize("routed", [False, True], ids=["row-in-other", "router"])
+def test_a_refresh_writes_to_the_database_the_login_lives_in(
+    fake_ion: responses.RequestsMock, settings: Any, routed: bool
+) -> None:
+    if routed:
+        settings.DATABASE_ROUTERS = [LoginsElsewhere()]
+    social = social_in("other")
+    in_transaction: list[bool] = []
+
+    def refresh(request: Any) -> tuple[int, dict[str, str], str]:
+        in_transaction.append(transaction.get_connection("other").in_atomic_block)
+        return 200, {}, json.dumps(new_tokens())
+
+    fake_ion.add_callback(responses.POST, TOKEN_URL, callback=refresh)
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+
+    IonClient.for_social(social).get("profile")
+
+    stored_there = UserSocialAuth.objects.using("other").get().extra_data
+    assert stored_there["refresh_token"] == "refresh-2"
+    assert not UserSocialAuth.objects.using("default").exists()
+    # The row stays locked (on PostgreSQL) while Ion is asked: nobody refreshes beside it.
+    assert in_transaction == [True]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_refresh_inside_a_transaction_on_the_logins_database_keeps_the_new_tokens(
+    fake_ion: responses.RequestsMock,
+) -> None:
+    threads = refreshing_threads(fake_ion)
+    fake_ion.get(PROFILE_URL, json={"id": 1})
+    client = IonClient.for_social(social_in("other"))
+
+    with pytest.raises(RolledBack):
+        profile_then_roll_back(client, using="other")
+
+    stored_there = UserSocialAuth.objects.using("other").get().extra_data
+    assert stored_there["refresh_token"] == "refresh-2"
+    assert threads == ["ion-oauth-refresh"]
 
 
 # -- single flight: the second one in uses the first one's token ----------------------
@@ -557,6 +717,12 @@ def test_for_user_with_an_anonymous_user_raises_login_required() -> None:
         IonClient.for_user(AnonymousUser())
 
 
+def test_for_user_with_no_user_at_all_raises_login_required() -> None:
+    """A view's ``getattr(request, "user", None)`` outside AuthenticationMiddleware."""
+    with pytest.raises(IonLoginRequired):
+        IonClient.for_user(None)
+
+
 # -- stored expiry -------------------------------------------------------------------
 
 
@@ -605,17 +771,26 @@ def test_an_unknown_expiry_never_triggers_an_early_refresh(extra: dict[str, Any]
 
 
 def plain(token: dict[str, Any], saved: list[dict[str, Any]], **kwargs: Any) -> IonClient:
+    kwargs.setdefault("base_url", PLAIN)
     return IonClient.from_token(
-        token,
-        client_id="plain-id",
-        client_secret="plain-secret",
-        on_token=saved.append,
-        base_url="https://plain-ion.example.test",
-        **kwargs,
+        token, client_id="plain-id", client_secret="plain-secret", on_token=saved.append, **kwargs
     )
 
 
 PLAIN = "https://plain-ion.example.test"
+
+
+@pytest.mark.parametrize("base_url", [f"{PLAIN}/", f"{PLAIN}/IONX/"])
+def test_plain_client_drops_only_the_trailing_slash_of_its_base_url(
+    fake_ion: responses.RequestsMock, base_url: str
+) -> None:
+    """Guards against stripping a set of characters (or the leading end) instead."""
+    fake_ion.get(f"{base_url}api/profile", json={"id": 1})
+
+    client = plain({"access_token": "a"}, [], base_url=base_url)
+
+    assert client.get("profile") == {"id": 1}
+    assert client.base_url == base_url[:-1]
 
 
 def test_plain_client_refreshes_an_expired_token_and_hands_it_to_the_callback(
@@ -1155,6 +1330,28 @@ def test_api_failures_carry_the_user_info_stage_and_their_code(
     assert (caught.value.code, caught.value.stage) == ("rate_limited", "user_info")
     assert caught.value.retry_after == "7"
     assert str(caught.value) == "Ion is receiving too many requests. Please try again in 7 seconds."
+
+
+def test_ion_unreachable_during_an_api_call_is_a_user_info_failure(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock
+) -> None:
+    fake_ion.get(PROFILE_URL, body=requests.ConnectionError("refused"))
+
+    with pytest.raises(IonUnavailable) as caught:
+        IonClient.for_social(social).get("profile")
+
+    assert caught.value.stage == "user_info"
+
+
+def test_an_api_answer_that_is_not_json_is_logged_as_an_api_response(
+    social: UserSocialAuth, fake_ion: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_ion.get(PROFILE_URL, body="<html>maintenance</html>")
+
+    with caplog.at_level(logging.WARNING, logger="ion_oauth"), pytest.raises(IonResponseError):
+        IonClient.for_social(social).get("profile")
+
+    assert caplog.messages == ["Ion API response (HTTP 200) is not a JSON object"]
 
 
 def test_an_api_url_with_a_query_is_logged_without_it(

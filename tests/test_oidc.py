@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,13 +22,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from ion_fakes import ION, assert_login_failed, load_fixture, messages_of
-from social_django.models import UserSocialAuth
+from social_django.models import DjangoStorage, UserSocialAuth
+from social_django.strategy import DjangoStrategy
 from social_django.utils import load_strategy
 
 from ion_oauth import discovery as oidc_cache
 from ion_oauth import oidc
 from ion_oauth.claims import parse_claims, parse_discovery, parse_jwks
-from ion_oauth.exceptions import IonResponseError
+from ion_oauth.exceptions import IonAuthError, IonResponseError, IonUnavailable
 from ion_oauth.oidc import IonOpenIdConnect
 from ion_oauth.pipeline import associate_oauth2_user, sync_oidc_groups
 
@@ -424,6 +426,30 @@ def test_an_email_ion_says_is_verified_is_copied(ion):
     assert User.objects.get().email == "2027jdoe@tjhsst.edu"
 
 
+def test_user_details_are_the_names_the_claims_give():
+    claims = {**load_fixture("id_token_claims.json")["claims"], "email_verified": True}
+
+    assert backend().get_user_details(claims) == {
+        "username": "2027jdoe",
+        "email": "2027jdoe@tjhsst.edu",
+        "fullname": "John Doe",
+        "first_name": "John",
+        "last_name": "Doe",
+    }
+
+
+def test_user_details_are_empty_for_names_the_claims_lack():
+    claims = {"sub": "1", "preferred_username": "2027jdoe"}
+
+    assert backend().get_user_details(claims) == {
+        "username": "2027jdoe",
+        "email": "",
+        "fullname": "",
+        "first_name": "",
+        "last_name": "",
+    }
+
+
 def test_a_token_without_at_hash_is_accepted(ion):
     ion.login(at_hash=None)
 
@@ -638,6 +664,189 @@ def test_refusals_are_logged_on_the_ion_oauth_logger(ion, other_key, caplog):
     assert "Rejected an ID token from Ion: it has an invalid signature" in caplog.text
 
 
+# -- what a refused login tells the site's code ----------------------------------------
+
+
+@pytest.fixture
+def raising(settings: Any) -> Any:
+    """The test site without SocialAuthExceptionMiddleware: a login's error reaches the caller,
+    as it reaches a site's own middleware or error handler."""
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "SocialAuthException" not in m]
+    return settings
+
+
+def login_error(ion: FakeOidcIon, id_token: Callable[[str], str | None]) -> IonAuthError:
+    """The error a login raises when Ion's token response carries ``id_token(nonce)``."""
+    params = ion.begin()
+    ion.answer_token(id_token(params["nonce"]))
+    with pytest.raises(IonAuthError) as caught:
+        ion.callback(params["state"])
+    return caught.value
+
+
+def expired(ion: FakeOidcIon, nonce: str) -> str:
+    now = int(time.time())
+    return ion.id_token(nonce, iat=now - 7200, exp=now - oidc.LEEWAY - 1)
+
+
+def with_empty_key_id(ion: FakeOidcIon, nonce: str) -> str:
+    return jwt.encode(ion.claims(nonce), ion.key, algorithm="RS256", headers={"kid": ""})
+
+
+@pytest.mark.parametrize(
+    ("id_token", "what", "code"),
+    [
+        pytest.param(
+            lambda ion, nonce: "not-a-jwt", "could not be read", "malformed_response", id="not-jwt"
+        ),
+        pytest.param(
+            lambda ion, nonce: ion.id_token(nonce, key=CLIENT_SECRET, algorithm="HS256"),
+            "is not signed the way Ion signs",
+            "invalid_signature",
+            id="hs256",
+        ),
+        pytest.param(
+            with_empty_key_id,
+            "is not signed the way Ion signs",
+            "invalid_signature",
+            id="kid-empty",
+        ),
+        pytest.param(expired, "has expired", "response_expired", id="expired"),
+        pytest.param(
+            lambda ion, nonce: ion.id_token(nonce, aud=[CLIENT_ID, "another"], azp="another"),
+            "was issued to another application",
+            "invalid_claim",
+            id="azp",
+        ),
+        pytest.param(
+            lambda ion, nonce: ion.id_token("another-logins-nonce"),
+            "does not belong to this login",
+            "nonce_mismatch",
+            id="nonce",
+        ),
+        pytest.param(
+            lambda ion, nonce: ion.id_token(nonce, at_hash=at_hash("another-access-token")),
+            "does not match its access token",
+            "invalid_claim",
+            id="at-hash",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("raising")
+def test_a_refused_id_token_raises_and_logs_its_code_at_the_token_validation_stage(
+    ion, caplog, id_token, what, code
+):
+    error = login_error(ion, lambda nonce: id_token(ion, nonce))
+
+    assert isinstance(error, IonResponseError)
+    assert (str(error), error.code, error.stage) == (rejected(what), code, "token_validation")
+    assert error.backend.name == "ion-oidc"
+    assert f"Rejected an ID token from Ion: it {what} ({code})" in caplog.messages
+
+
+def test_a_token_response_without_id_token_raises_missing_claim(ion, raising):
+    error = login_error(ion, lambda nonce: None)
+
+    assert isinstance(error, IonResponseError)
+    assert (error.code, error.stage, error.backend.name) == (
+        "missing_claim",
+        "token_validation",
+        "ion-oidc",
+    )
+
+
+def test_an_id_token_that_is_not_a_string_counts_as_none(ion):
+    params = ion.begin()
+    body = dict(load_fixture("token_response.json"), id_token=12345)
+    ion.mock.add(responses.POST, TOKEN_URL, json=body)
+
+    assert_login_failed(
+        ion.callback(params["state"]),
+        "Ion's answer carried no ID token: the application on Ion may not have OpenID "
+        "Connect enabled. Please tell the site's administrator.",
+    )
+
+
+def test_a_claim_refused_after_verification_names_the_backend(ion, raising):
+    error = login_error(ion, lambda nonce: ion.id_token(nonce, preferred_username=None))
+
+    assert (error.code, error.stage, error.backend.name) == (
+        "missing_claim",
+        "token_validation",
+        "ion-oidc",
+    )
+
+
+def test_an_id_token_checked_outside_any_login_does_not_belong_to_it(ion):
+    """A backend that began no login has no nonce an ID token could carry."""
+    with pytest.raises(IonResponseError) as caught:
+        backend().verify_id_token(ion.id_token("some-nonce"), ACCESS_TOKEN)
+
+    assert (str(caught.value), caught.value.code) == (
+        rejected("does not belong to this login"),
+        "nonce_mismatch",
+    )
+
+
+# -- Ion unreachable: each step fails with its own stage --------------------------------
+
+
+def unreachable(mock: responses.RequestsMock, url: str) -> None:
+    mock.replace(responses.GET, url, body=requests.ConnectionError("refused"))
+
+
+@pytest.mark.parametrize(
+    ("step", "stage"),
+    [
+        pytest.param(lambda b: b.authorization_url(), "begin", id="authorization_url"),
+        pytest.param(lambda b: b.access_token_url(), "token_exchange", id="access_token_url"),
+        pytest.param(lambda b: b.signing_key(KID), "token_validation", id="signing_key"),
+        pytest.param(lambda b: b.end_session_url("an-id-token"), "unknown", id="end_session"),
+        pytest.param(lambda b: b.oidc_config(), "unknown", id="oidc_config"),
+    ],
+)
+def test_discovery_failing_raises_at_the_stage_of_the_step_that_needed_it(ion, step, stage):
+    unreachable(ion.mock, DISCOVERY_URL)
+
+    with pytest.raises(IonUnavailable) as caught:
+        step(backend())
+
+    assert (caught.value.stage, caught.value.backend.name) == (stage, "ion-oidc")
+
+
+def test_keys_failing_raise_at_the_token_validation_stage(ion):
+    unreachable(ion.mock, JWKS_URL)
+
+    with pytest.raises(IonUnavailable) as caught:
+        backend().signing_key(KID)
+
+    assert caught.value.stage == "token_validation"
+
+
+def test_discovery_expiring_while_the_keys_are_fetched_is_refetched_for_the_issuer(
+    ion, raising, clock
+):
+    """The document is read for the keys' URL, then for the issuer: the second read
+    fetches it again if it expired meanwhile, and a failure then is token validation's."""
+
+    def keys_arriving_a_day_later(request: Any) -> tuple[int, dict[str, str], str]:
+        clock[0] += oidc_cache.DISCOVERY_LIFETIME
+        return 200, {}, json.dumps({"keys": [public_jwk(ion.key)]})
+
+    ion.mock.replace(
+        responses.CallbackResponse(responses.GET, JWKS_URL, callback=keys_arriving_a_day_later)
+    )
+    params = ion.begin()
+    ion.answer_token(ion.id_token(params["nonce"]))
+    unreachable(ion.mock, DISCOVERY_URL)
+
+    with pytest.raises(IonUnavailable) as caught:
+        ion.callback(params["state"])
+
+    assert caught.value.stage == "token_validation"
+    assert ion.calls_to(DISCOVERY_URL) == 2
+
+
 # -- key rotation -----------------------------------------------------------------------
 
 
@@ -838,6 +1047,18 @@ def test_is_sysadmin_sets_and_clears_is_superuser_when_the_setting_asks(settings
     assert user.is_superuser is is_sysadmin
 
 
+def test_is_sysadmin_saves_only_is_superuser(settings):
+    """Guards against a login undoing a change made to the user while it ran."""
+    settings.SOCIAL_AUTH_ION_OIDC_SYSADMIN_IS_SUPERUSER = True
+    user = User.objects.create(username="2027jdoe")
+    User.objects.filter(pk=user.pk).update(first_name="John")
+
+    sync_oidc_groups(backend(), {}, claims_with(is_sysadmin=True), user)
+
+    user.refresh_from_db()
+    assert (user.is_superuser, user.first_name) == (True, "John")
+
+
 def test_sync_oidc_groups_does_nothing_for_other_backends(settings):
     settings.SOCIAL_AUTH_ION_OIDC_GROUP_MAP = {"lab": "Lab users"}
     settings.SOCIAL_AUTH_ION_SYSADMIN_IS_SUPERUSER = True
@@ -898,6 +1119,25 @@ def test_associate_oauth2_user_links_when_the_oidc_base_url_names_the_same_ion(s
     UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
 
     assert associate_oauth2_user(backend(), "1") == {"user": user}
+
+
+class SandboxStrategy(DjangoStrategy):
+    """A strategy that configures each login (as a site per host would): this one's Ion
+    is a sandbox."""
+
+    def get_setting(self, name: str) -> Any:
+        if name == "SOCIAL_AUTH_ION_BASE_URL":
+            return "http://127.0.0.1:8080"
+        return super().get_setting(name)
+
+
+def test_associate_oauth2_user_reads_both_ions_from_the_logins_own_strategy():
+    user = User.objects.create(username="2027jdoe")
+    UserSocialAuth.objects.create(user=user, provider="ion", uid="1")
+
+    oidc_backend = IonOpenIdConnect(SandboxStrategy(DjangoStorage))
+
+    assert associate_oauth2_user(oidc_backend, "1") == {"user": user}
 
 
 def test_associate_oauth2_user_finds_nobody_for_a_new_person():
@@ -1038,3 +1278,29 @@ def test_end_session_url_without_token_or_return_uri_names_only_the_client(fake_
     fake_ion.add(responses.GET, DISCOVERY_URL, json=discovery())
 
     assert backend().end_session_url() == f"{ION}/oauth/logout/?client_id={CLIENT_ID}"
+
+
+def test_end_session_url_without_a_client_id_setting_sends_an_empty_one(fake_ion, settings):
+    del settings.SOCIAL_AUTH_ION_OIDC_KEY
+    fake_ion.add(responses.GET, DISCOVERY_URL, json=discovery())
+
+    assert backend().end_session_url() == f"{ION}/oauth/logout/?client_id="
+
+
+def test_logout_uses_the_oidc_logins_id_token_after_a_later_oauth2_login(ion, client):
+    ion.login()
+    oidc_login = UserSocialAuth.objects.get()
+    UserSocialAuth.objects.create(user=oidc_login.user, provider="ion", uid="1", extra_data={})
+
+    response = client.post("/logout/ion/")
+
+    assert logout_target(response)[1]["id_token_hint"] == oidc_login.extra_data["id_token"]
+
+
+def test_logout_with_a_stored_id_token_that_is_not_a_string_stays_on_the_site(ion, client):
+    ion.login()
+    social = UserSocialAuth.objects.get()
+    social.extra_data["id_token"] = 12345
+    social.save()
+
+    assert client.post("/logout/ion/")["Location"] == "/"

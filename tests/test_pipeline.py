@@ -37,6 +37,11 @@ def user() -> Any:
     return User.objects.create_user("2027jdoe", "old@example.com", first_name="Jon", last_name="D")
 
 
+def change_meanwhile(user: Any, **fields: Any) -> None:
+    """Change the user's row, not the object a step holds, as a request beside the login would."""
+    User.objects.filter(pk=user.pk).update(**fields)
+
+
 # -- sync_profile -----------------------------------------------------------------------
 
 
@@ -61,6 +66,16 @@ def test_sync_profile_writes_nothing_when_nothing_changed(user, django_assert_nu
 
     with django_assert_num_queries(0):
         sync_profile(ION, details, {}, user=user)
+
+
+def test_sync_profile_saves_only_the_fields_it_changes(user):
+    """Guards against a login undoing a change made to the user while it ran."""
+    change_meanwhile(user, is_staff=True)
+
+    sync_profile(ION, {"first_name": "John", "last_name": "D"}, {}, user=user)
+
+    user.refresh_from_db()
+    assert (user.first_name, user.is_staff) == ("John", True)
 
 
 def test_sync_profile_ignores_other_backends_and_missing_users(user):
@@ -115,6 +130,17 @@ def test_group_names_are_configurable(user, student_profile, settings):
     assert groups_of(user) == {"Students", "2027 class"}
 
 
+def test_a_class_group_naming_the_year_twice_is_left_for_the_new_class(
+    user, student_profile, settings
+):
+    settings.SOCIAL_AUTH_ION_CLASS_GROUP = "{graduation_year}: Class of {graduation_year}"
+    user.groups.add(Group.objects.create(name="2026: Class of 2026"))
+
+    sync_roles(ION, {}, student_profile, user=user)
+
+    assert groups_of(user) == {"Ion students", "2027: Class of 2027"}
+
+
 def test_class_groups_can_be_turned_off(user, student_profile, settings):
     settings.SOCIAL_AUTH_ION_CLASS_GROUP = None
 
@@ -162,6 +188,17 @@ def test_superuser_roles_grant_is_superuser(user, teacher_profile, settings):
 
     user.refresh_from_db()
     assert (user.is_staff, user.is_superuser) == (False, True)
+
+
+def test_sync_roles_saves_only_the_flags_it_changes(user, teacher_profile, settings):
+    """Guards against a login undoing a change made to the user while it ran."""
+    settings.SOCIAL_AUTH_ION_STAFF_ROLES = ["teacher"]
+    change_meanwhile(user, email="new@example.com")
+
+    sync_roles(ION, {}, teacher_profile, user=user)
+
+    user.refresh_from_db()
+    assert (user.is_staff, user.email) == (True, "new@example.com")
 
 
 def test_sync_roles_ignores_other_backends_and_missing_users(user, student_profile):

@@ -257,6 +257,16 @@ def test_a_picture_that_is_not_an_http_url_on_ion_is_dropped(student_profile, pi
     assert caplog.messages == [f"Ignoring a profile picture URL that is not on Ion: {picture!r}"]
 
 
+def test_a_dropped_picture_url_is_logged_cut_to_100_characters(student_profile, caplog):
+    """Guards against a profile filling the site's log with an arbitrarily long URL."""
+    student_profile["picture"] = "https://tracker.example.test/" + "p" * 200
+
+    parse_profile(student_profile, backend=_Backend())
+
+    shown = student_profile["picture"][:100]
+    assert caplog.messages == [f"Ignoring a profile picture URL that is not on Ion: {shown!r}"]
+
+
 @pytest.mark.parametrize(
     "picture", ["https://ion.tjhsst.edu/api/profile/1/picture", "http://ion.tjhsst.edu/p"]
 )

@@ -476,16 +476,21 @@ def test_a_body_of_exactly_max_body_bytes_is_read(fake):
     assert (status, len(body)) == (200, transport.MAX_BODY)
 
 
-def test_an_oversized_body_says_so_with_its_code_and_stage(fake, caplog):
+def test_an_oversized_body_says_so_with_its_code_stage_status_and_backend(fake, caplog):
     fake.add(responses.GET, URL, body=b"x" * (transport.MAX_BODY + 1))
 
     with pytest.raises(IonResponseError) as caught:
-        transport.send("GET", URL, what="profile", timeout=1, stage="user_info")
+        transport.send("GET", URL, what="profile", timeout=1, backend=BACKEND, stage="user_info")
 
     assert str(caught.value) == (
         "Ion sent an unexpectedly large profile response. Please try again later."
     )
-    assert (caught.value.code, caught.value.stage) == ("malformed_response", "user_info")
+    assert (caught.value.code, caught.value.stage, caught.value.status_code) == (
+        "malformed_response",
+        "user_info",
+        200,
+    )
+    assert caught.value.backend is BACKEND
     assert caplog.messages == [f"Ion profile response is larger than {transport.MAX_BODY} bytes"]
 
 
@@ -564,6 +569,25 @@ def test_every_failure_names_the_backend_it_was_for(status):
 
     with pytest.raises(IonAuthError) as caught:
         transport.check_response(status, body, {}, what="token", backend=BACKEND)
+
+    assert caught.value.backend is BACKEND
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": requests.ConnectTimeout("slow")},
+        {"body": requests.ConnectionError("refused")},
+        {"body": b"x" * (transport.MAX_BODY + 1)},
+        {"body": b"{}", "headers": {"Content-Encoding": "br"}},
+    ],
+    ids=["timeout", "unreachable", "too-large", "unknown-encoding"],
+)
+def test_every_failure_to_get_an_answer_names_the_backend_it_was_for(fake, answer):
+    fake.add(responses.GET, URL, **answer)
+
+    with pytest.raises(IonAuthError) as caught:
+        transport.send("GET", URL, what="profile", timeout=1, backend=BACKEND)
 
     assert caught.value.backend is BACKEND
 
@@ -737,6 +761,15 @@ def test_no_call_is_left_current_after_a_request(fake, monkeypatch):
     with pytest.raises(IonUnavailable):
         transport.send("GET", URL, what="profile", timeout=1)
     assert transport._current_call() is None
+
+
+def test_a_thread_that_never_sent_a_request_has_no_current_call():
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(transport._current_call()))
+    thread.start()
+    thread.join()
+
+    assert seen == [None]
 
 
 def test_a_request_inside_another_gives_the_outer_one_back(fake, monkeypatch):

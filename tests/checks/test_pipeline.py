@@ -4,6 +4,7 @@ message word for word."""
 from __future__ import annotations
 
 import pytest
+from check_messages import ERROR, WARNING, Pinned, assert_word_for_word
 
 from ion_oauth.checks.pipeline import (
     check_associate_oauth2_user,
@@ -197,6 +198,14 @@ def test_w012_associate_oauth2_user_across_two_ions(settings, pipeline_setting):
     assert "https://sandbox.example.test" in warning.msg
 
 
+def test_w012_says_nothing_when_neither_pipeline_has_the_step(settings):
+    settings.AUTHENTICATION_BACKENDS = BOTH
+    settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = "https://sandbox.example.test"
+    settings.SOCIAL_AUTH_ION_OIDC_PIPELINE = PIPELINE
+
+    assert check_associate_oauth2_user() == []
+
+
 def test_associate_oauth2_user_with_one_ion_is_fine(settings):
     settings.SOCIAL_AUTH_ION_OIDC_BASE_URL = settings.SOCIAL_AUTH_ION_BASE_URL + "/"
     settings.SOCIAL_AUTH_PIPELINE = [*PIPELINE, "ion_oauth.pipeline.associate_oauth2_user"]
@@ -206,9 +215,7 @@ def test_associate_oauth2_user_with_one_ion_is_fine(settings):
 
 # -- every message, word for word: a site's administrator acts on these -------------------
 
-ERROR, WARNING = 40, 30
-
-PINNED = {
+PINNED: dict[str, Pinned] = {
     "E009": (
         check_pipeline,
         {"SOCIAL_AUTH_PIPELINE": [s for s in PIPELINE if not s.endswith(("_uid", "ate_user"))]},
@@ -264,6 +271,20 @@ PINNED = {
         "attached to any existing account with the same email address.",
         "Remove associate_by_email unless every account's email is verified.",
     ),
+    "W012": (
+        check_associate_oauth2_user,
+        {
+            "AUTHENTICATION_BACKENDS": BOTH,
+            "SOCIAL_AUTH_ION_OIDC_BASE_URL": "https://sandbox.example.test/",
+            "SOCIAL_AUTH_PIPELINE": [*PIPELINE, STEP],
+        },
+        WARNING,
+        f"{STEP} is in the pipeline, but the OpenID Connect backend uses another Ion "
+        "(https://sandbox.example.test) than the OAuth2 backend (https://ion.example.test), so "
+        "it links nobody: the same id there is another person.",
+        "Point SOCIAL_AUTH_ION_OIDC_BASE_URL at the same Ion as SOCIAL_AUTH_ION_BASE_URL, or "
+        "remove the step.",
+    ),
     "W006": (
         check_pipeline_order,
         {**OIDC, "SOCIAL_AUTH_PIPELINE": [STEP, *PIPELINE]},
@@ -277,16 +298,4 @@ PINNED = {
 
 @pytest.mark.parametrize("case", list(PINNED))
 def test_each_message_word_for_word(settings, case):
-    check, overrides, level, msg, hint = PINNED[case]
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-
-    [message] = check()
-
-    expected_id = "ion_oauth." + case.split()[0]
-    assert (message.id, message.level, message.msg, message.hint) == (
-        expected_id,
-        level,
-        msg,
-        hint,
-    )
+    assert_word_for_word(settings, case, PINNED[case])

@@ -4,6 +4,7 @@ message word for word."""
 from __future__ import annotations
 
 import pytest
+from check_messages import ERROR, WARNING, Pinned, assert_word_for_word
 from django.test import override_settings
 
 from ion_oauth.checks.pipeline import check_pipeline, check_pipeline_order
@@ -228,6 +229,26 @@ def test_an_oidc_client_without_secret_is_fine_with_pkce(settings):
     assert check_oidc_client() == []
 
 
+def test_an_oidc_client_without_secret_uses_pkce_by_default(settings):
+    settings.AUTHENTICATION_BACKENDS = BOTH
+
+    assert check_oidc_client() == []
+
+
+def test_an_oidc_client_with_a_secret_may_turn_pkce_off(settings):
+    settings.AUTHENTICATION_BACKENDS = BOTH
+    settings.SOCIAL_AUTH_ION_OIDC_SECRET = "oidc-secret"
+    settings.SOCIAL_AUTH_ION_OIDC_USE_PKCE = False
+
+    assert check_oidc_client() == []
+
+
+def test_e022_says_nothing_without_the_oidc_backend(settings):
+    settings.SOCIAL_AUTH_ION_OIDC_USE_PKCE = False
+
+    assert check_oidc_client() == []
+
+
 # -- both Ion backends at once --------------------------------------------------------------
 
 
@@ -262,9 +283,7 @@ OIDC = {
     "SOCIAL_AUTH_ION_OIDC_SECRET": "oidc-secret",
 }
 
-ERROR, WARNING = 40, 30
-
-PINNED = {
+PINNED: dict[str, Pinned] = {
     "E001": (
         check_settings,
         {"AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend"]},
@@ -385,6 +404,23 @@ PINNED = {
         "preferred_username and every login fails.",
         "Add 'profile' to SOCIAL_AUTH_ION_OIDC_SCOPE.",
     ),
+    "E018": (
+        check_settings,
+        {"SOCIAL_AUTH_ION_MAX_IDLE": -1},
+        ERROR,
+        "SOCIAL_AUTH_ION_MAX_IDLE must be a number of seconds, 0 or more.",
+        "Remove it to use the default of 1.5 seconds; 0 opens a new connection to Ion for "
+        "every request.",
+    ),
+    "E022": (
+        check_oidc_client,
+        {"AUTHENTICATION_BACKENDS": BOTH, "SOCIAL_AUTH_ION_OIDC_USE_PKCE": False},
+        ERROR,
+        "SOCIAL_AUTH_ION_OIDC_SECRET is not set and PKCE is off for OpenID Connect: nothing "
+        "proves the login is this site's.",
+        "Set SOCIAL_AUTH_ION_OIDC_SECRET, or turn SOCIAL_AUTH_ION_OIDC_USE_PKCE (or "
+        "SOCIAL_AUTH_ION_USE_PKCE) back on.",
+    ),
     "E013": (
         check_oidc,
         {**OIDC, "SOCIAL_AUTH_ION_OIDC_GROUP_MAP": {"admin_all": ""}},
@@ -397,16 +433,4 @@ PINNED = {
 
 @pytest.mark.parametrize("case", list(PINNED))
 def test_each_message_word_for_word(settings, case):
-    check, overrides, level, msg, hint = PINNED[case]
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-
-    [message] = check()
-
-    expected_id = "ion_oauth." + case.split()[0]
-    assert (message.id, message.level, message.msg, message.hint) == (
-        expected_id,
-        level,
-        msg,
-        hint,
-    )
+    assert_word_for_word(settings, case, PINNED[case])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from check_messages import ERROR, WARNING, Pinned, assert_word_for_word
 from django.test import override_settings
 
 from ion_oauth.checks.site import (
@@ -76,6 +77,12 @@ def test_e015_says_nothing_for_a_site_without_an_ion_backend():
         ("ion_oauth.oauth2.IonOauth2", "ion_oauth.oauth.IonOauth2"),
         ("ion_oauth.oidc.IonOpenIDConnect", "ion_oauth.oidc.IonOpenIdConnect"),
         ("ion-oauth.oauth.IonOauth2", "ion_oauth.oauth.IonOauth2"),
+        # Not starting with the package's name, but close to a backend's path.
+        ("ion_oath.oauth.IonOauth2", "ion_oauth.oauth.IonOauth2"),
+        # Starting with the package's name, far from either path: the closer one is named.
+        ("ion_oauth.Backend", "ion_oauth.oidc.IonOpenIdConnect"),
+        ("ion-oauth.Backend", "ion_oauth.oidc.IonOpenIdConnect"),
+        ("IonOAuth", "ion_oauth.oauth.IonOauth2"),
     ],
 )
 def test_e016_a_misspelt_ion_backend_is_named_with_the_right_one(settings, entry, meant):
@@ -96,6 +103,24 @@ def test_e016_a_misspelt_ion_backend_is_named_with_the_right_one(settings, entry
     ]
 )
 def test_e016_leaves_other_backends_to_django():
+    assert check_backend_paths() == []
+
+
+def test_e016_a_backend_of_the_sites_own_that_resembles_ours_is_left_to_django(settings):
+    settings.AUTHENTICATION_BACKENDS = ["myapp.oidc.IonOpenIdConnect2"]
+
+    assert check_backend_paths() == []
+
+
+def test_e016_looks_at_every_entry(settings):
+    settings.AUTHENTICATION_BACKENDS = [MODEL_BACKEND, "ion_oauth.oauth.IonOAuth2"]
+
+    assert ids(check_backend_paths()) == ["ion_oauth.E016"]
+
+
+def test_e016_leaves_an_entry_that_is_not_a_dotted_path_to_django(settings):
+    settings.AUTHENTICATION_BACKENDS = [object(), "ion_oauth.oauth.IonOauth2"]
+
     assert check_backend_paths() == []
 
 
@@ -121,3 +146,49 @@ def test_w007_is_satisfied_once_raise_exceptions_is_set(settings, name):
 @override_settings(DEBUG=True, AUTHENTICATION_BACKENDS=[MODEL_BACKEND])
 def test_w007_says_nothing_for_a_site_without_an_ion_backend():
     assert check_debug_errors() == []
+
+
+# -- every message, word for word: a site's administrator acts on these -------------------
+
+EXCEPTION_MIDDLEWARE = "social_django.middleware.SocialAuthExceptionMiddleware"
+
+PINNED: dict[str, Pinned] = {
+    "E014": (
+        check_urls,
+        {"ROOT_URLCONF": "testproject.no_social_urls"},
+        ERROR,
+        "social-auth's URLs are not mounted: reverse('social:complete', args=['ion']) fails, "
+        "so the login button cannot work.",
+        'Add path("", include("ion_oauth.urls")) to your urls.py (it also gives /login/, '
+        "/login-error/ and /logout/), or social-auth's own "
+        'path("", include("social_django.urls", namespace="social")).',
+    ),
+    "E015": (
+        check_middleware,
+        {"MIDDLEWARE": []},
+        ERROR,
+        f"'{EXCEPTION_MIDDLEWARE}' is not in MIDDLEWARE, so a failed or cancelled login is a "
+        "server error (HTTP 500) instead of a message on LOGIN_ERROR_URL.",
+        f"Add '{EXCEPTION_MIDDLEWARE}' at the end of MIDDLEWARE.",
+    ),
+    "E016": (
+        check_backend_paths,
+        {"AUTHENTICATION_BACKENDS": ["ion_oauth.oidc.IonOpenIDConnect"]},
+        ERROR,
+        "AUTHENTICATION_BACKENDS names 'ion_oauth.oidc.IonOpenIDConnect', which does not import.",
+        "Did you mean 'ion_oauth.oidc.IonOpenIdConnect'? (Python names are case-sensitive.)",
+    ),
+    "W007": (
+        check_debug_errors,
+        {"DEBUG": True},
+        WARNING,
+        "DEBUG is on and SOCIAL_AUTH_RAISE_EXCEPTIONS is not set, so a failed or cancelled "
+        "login shows Django's debug page instead of its message on LOGIN_ERROR_URL.",
+        "Set SOCIAL_AUTH_RAISE_EXCEPTIONS = False to see what your users will see.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PINNED))
+def test_each_message_word_for_word(settings, case):
+    assert_word_for_word(settings, case, PINNED[case])

@@ -61,8 +61,14 @@ if os.environ.get("ION_TEST_PG_HOST"):
             "PASSWORD": os.environ.get("ION_TEST_PG_PASSWORD", ""),
         }
     }
+    DATABASES["other"] = {**DATABASES["default"], "NAME": DATABASES["default"]["NAME"] + "_other"}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    }
+# "other" is for the tests of a site that keeps its logins apart from "default"; it is
+# created only for the tests that ask for it.
 
 AUTHENTICATION_BACKENDS = [
     "ion_oauth.oauth.IonOauth2",
