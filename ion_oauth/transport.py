@@ -300,12 +300,6 @@ def _read_capped(
     return b"".join(chunks)
 
 
-def _article(word: str) -> str:
-    """ "an" before a word that starts with a vowel ("an API", "an OpenID configuration"),
-    else "a": every ``what`` here is read as it is spelt."""
-    return "an" if word[:1].lower() in {"a", "e", "i", "o", "u"} else "a"
-
-
 def _unreadable(
     what: str, backend: BaseAuth[object] | None, stage: str, status: int
 ) -> IonResponseError:
