@@ -57,7 +57,8 @@ def test_every_check_function_of_the_package_is_registered():
     assert all(getattr(ion_oauth.checks, name) in registry.get_checks() for name in TAGS)
 
 
-@pytest.mark.django_db  # Django 6.1's check command also inspects the database
+# Django 6.1's check command also inspects every database (JSONField support).
+@pytest.mark.django_db(databases=["default", "other"])
 @pytest.mark.parametrize(
     ("overrides", "check_id"),
     [
