@@ -15,8 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 ERROR, WARNING = 40, 30
 UNSET = object()
+
+#: For a test that runs the system checks: Django 6.1's model checks ask every database
+#: whether it supports JSONField, so such a test may use every test database.
+RUNS_SYSTEM_CHECKS = pytest.mark.django_db(databases=["default", "other"])
 
 Pinned = tuple[Callable[[], list[Any]], dict[str, Any], int, str, str]
 

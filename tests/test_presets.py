@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
+from check_messages import RUNS_SYSTEM_CHECKS
 from django.core.checks import run_checks
 from django.test import override_settings
 
@@ -37,8 +37,7 @@ def test_every_step_imports():
 
 
 @override_settings(SOCIAL_AUTH_PIPELINE=ION_PIPELINE)
-# Django 6.1's model checks ask every database whether it supports JSONField.
-@pytest.mark.django_db(databases=["default", "other"])
+@RUNS_SYSTEM_CHECKS
 def test_the_oauth2_pipeline_passes_the_pipeline_checks():
     assert [m.id for m in run_checks() if m.id.startswith("ion_oauth")] == []
 
@@ -49,7 +48,6 @@ def test_the_oauth2_pipeline_passes_the_pipeline_checks():
     SOCIAL_AUTH_ION_OIDC_KEY="k",
     SOCIAL_AUTH_ION_OIDC_SECRET="s",
 )
-# Django 6.1's model checks ask every database whether it supports JSONField.
-@pytest.mark.django_db(databases=["default", "other"])
+@RUNS_SYSTEM_CHECKS
 def test_the_oidc_pipeline_passes_the_pipeline_checks():
     assert [m.id for m in run_checks() if m.id.startswith("ion_oauth")] == []

@@ -4,6 +4,7 @@ tags, and ``manage.py check`` runs each module's checks."""
 from __future__ import annotations
 
 import pytest
+from check_messages import RUNS_SYSTEM_CHECKS
 from django.core.checks.registry import registry
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -57,8 +58,7 @@ def test_every_check_function_of_the_package_is_registered():
     assert all(getattr(ion_oauth.checks, name) in registry.get_checks() for name in TAGS)
 
 
-# Django 6.1's check command also inspects every database (JSONField support).
-@pytest.mark.django_db(databases=["default", "other"])
+@RUNS_SYSTEM_CHECKS
 @pytest.mark.parametrize(
     ("overrides", "check_id"),
     [

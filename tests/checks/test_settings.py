@@ -221,30 +221,28 @@ def test_e022_an_oidc_client_without_secret_or_pkce(settings, pkce_settings):
     assert error.id == "ion_oauth.E022"
 
 
-def test_an_oidc_client_without_secret_is_fine_with_pkce(settings):
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"SOCIAL_AUTH_ION_USE_PKCE": False, "SOCIAL_AUTH_ION_OIDC_USE_PKCE": True},
+        {},
+        {"SOCIAL_AUTH_ION_OIDC_SECRET": "oidc-secret", "SOCIAL_AUTH_ION_OIDC_USE_PKCE": False},
+        {
+            "AUTHENTICATION_BACKENDS": ["ion_oauth.oauth.IonOauth2"],
+            "SOCIAL_AUTH_ION_OIDC_USE_PKCE": False,
+        },
+    ],
+    ids=[
+        "pkce-on-for-oidc-alone",
+        "pkce-by-default",
+        "a-secret-and-pkce-off",
+        "no-oidc-backend-pkce-off",
+    ],
+)
+def test_e022_says_nothing_when_the_oidc_client_is_proven_or_absent(settings, overrides):
     settings.AUTHENTICATION_BACKENDS = BOTH
-    settings.SOCIAL_AUTH_ION_USE_PKCE = False
-    settings.SOCIAL_AUTH_ION_OIDC_USE_PKCE = True
-
-    assert check_oidc_client() == []
-
-
-def test_an_oidc_client_without_secret_uses_pkce_by_default(settings):
-    settings.AUTHENTICATION_BACKENDS = BOTH
-
-    assert check_oidc_client() == []
-
-
-def test_an_oidc_client_with_a_secret_may_turn_pkce_off(settings):
-    settings.AUTHENTICATION_BACKENDS = BOTH
-    settings.SOCIAL_AUTH_ION_OIDC_SECRET = "oidc-secret"
-    settings.SOCIAL_AUTH_ION_OIDC_USE_PKCE = False
-
-    assert check_oidc_client() == []
-
-
-def test_e022_says_nothing_without_the_oidc_backend(settings):
-    settings.SOCIAL_AUTH_ION_OIDC_USE_PKCE = False
+    for name, value in overrides.items():
+        setattr(settings, name, value)
 
     assert check_oidc_client() == []
 
